@@ -1,0 +1,5 @@
+import sys
+
+from chequeverify.cli import main
+
+sys.exit(main())

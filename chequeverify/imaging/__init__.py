@@ -1,0 +1,1 @@
+"""imaging layer (see DESIGN.md)."""
