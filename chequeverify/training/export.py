@@ -1,0 +1,151 @@
+"""From trained weights to the product checkpoint: score function and thresholds.
+
+Everything here is decided on **validation writers** (carved out of the
+training side), never on test writers:
+
+1. the background cohort for score normalisation: genuine signatures of
+   the training writers;
+2. the score function: plain mean cosine or cohort-normalised (S-norm),
+   whichever gives the lower mean skilled-forgery EER at K = 1 and K = 5;
+3. the thresholds, on the validation scores pooled over K = 1 and K = 5:
+   ``decision`` at the skilled-forgery EER point, ``accept`` where at most
+   :data:`ACCEPT_FAR` of skilled forgeries pass, ``reject`` below which at
+   most :data:`REJECT_FRR` of genuine signatures fall. Between the last two
+   a cheque is referred to a human.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from chequeverify.imaging.normalise import NORMALISATION_VERSION
+from chequeverify.model.checkpoint import ModelCard, Thresholds, save_checkpoint
+from chequeverify.model.scoring import ScoreFunction
+from chequeverify.training.datasets import SignatureArrays
+from chequeverify.training.evaluate import ProtocolScores, protocol_scores, summarise
+from chequeverify.training.metrics import equal_error_rate, threshold_at_far, threshold_at_frr
+
+log = logging.getLogger(__name__)
+
+#: at most this share of skilled forgeries may score in the ACCEPT zone (validation)
+ACCEPT_FAR = 0.02
+#: at most this share of genuine signatures may score in the REJECT zone (validation)
+REJECT_FRR = 0.02
+#: references per account used when choosing thresholds (pooled)
+THRESHOLD_KS = (1, 5)
+#: cohort: this many genuine signatures per training writer
+COHORT_PER_WRITER = 2
+
+
+def pick_cohort(train_embeddings: np.ndarray, train: SignatureArrays, seed: int = 0) -> np.ndarray:
+    """``M×D`` background cohort: up to :data:`COHORT_PER_WRITER` genuine signatures per training writer."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for w in range(len(train.writers)):
+        g = np.nonzero((train.writer == w) & train.genuine)[0]
+        if len(g):
+            rows.extend(rng.choice(g, min(COHORT_PER_WRITER, len(g)), replace=False))
+    return np.ascontiguousarray(train_embeddings[np.array(sorted(rows))], np.float32)
+
+
+def pooled(scores: list[ProtocolScores]) -> ProtocolScores:
+    return ProtocolScores(
+        np.concatenate([s.genuine for s in scores]),
+        np.concatenate([s.skilled for s in scores]),
+        np.concatenate([s.random for s in scores]),
+        sum(s.writers for s in scores),
+    )
+
+
+def choose_scoring(val_embeddings: np.ndarray, val: SignatureArrays, cohort: np.ndarray) -> tuple[ScoreFunction, dict]:
+    """Try the score functions on the validation writers; keep the best (mean skilled EER, K=1 and 5)."""
+    candidates = {
+        "mean-cosine": ScoreFunction("mean-cosine"),
+        "snorm": ScoreFunction("snorm", cohort),
+        "snorm-top100": ScoreFunction("snorm", cohort, top=100),
+    }
+    results: dict[str, dict] = {}
+    for name, fn in candidates.items():
+        figures = {}
+        for k in THRESHOLD_KS:
+            s = summarise(protocol_scores(val_embeddings, val, k, fn))
+            figures[f"k{k}"] = {"eer_skilled": s["eer_skilled"], "eer_random": s["eer_random"]}
+        figures["mean_eer_skilled"] = float(np.mean([figures[f"k{k}"]["eer_skilled"] for k in THRESHOLD_KS]))
+        results[name] = figures
+        log.info("validation, score %s: %s", name, figures)
+    best = min(results, key=lambda n: results[n]["mean_eer_skilled"])
+    return candidates[best], {"chosen": best, "candidates": results}
+
+
+def choose_thresholds(val_embeddings: np.ndarray, val: SignatureArrays, scorer: ScoreFunction, chosen_on: str) -> Thresholds:
+    scores = pooled([protocol_scores(val_embeddings, val, k, scorer) for k in THRESHOLD_KS])
+    _, decision = equal_error_rate(scores.genuine, scores.skilled)
+    accept = max(threshold_at_far(scores.skilled, ACCEPT_FAR), decision)
+    reject = min(threshold_at_frr(scores.genuine, REJECT_FRR), decision)
+    return Thresholds(
+        decision=float(decision),
+        accept=float(accept),
+        reject=float(reject),
+        chosen_on=chosen_on,
+        rule=(
+            f"decision: EER point genuine vs skilled; accept: skilled FAR <= {ACCEPT_FAR:.0%}; "
+            f"reject: genuine FRR <= {REJECT_FRR:.0%}; validation scores pooled over K = "
+            + ", ".join(map(str, THRESHOLD_KS))
+        ),
+    )
+
+
+def embed_arrays(network: torch.nn.Module, images: np.ndarray, batch: int = 256) -> np.ndarray:
+    """``N×H×W uint8`` (ink = 255) → ``N×D`` embeddings."""
+    network.eval()
+    outs = []
+    with torch.inference_mode():
+        for i in range(0, len(images), batch):
+            x = torch.from_numpy(images[i : i + batch]).float().div_(255).unsqueeze(1)
+            outs.append(network(x).float().numpy())
+    return np.concatenate(outs)
+
+
+def export_model(
+    network: torch.nn.Module,
+    architecture: str,
+    architecture_args: dict,
+    train: SignatureArrays,
+    val: SignatureArrays,
+    out_dir: Path,
+    name: str,
+    training_info: dict,
+    input_size: tuple[int, int],
+) -> ModelCard:
+    """Choose cohort, score function and thresholds on ``val``; write ``<out_dir>/<name>.{json,pt}``."""
+    network = network.cpu().float().eval()
+    t0 = time.time()
+    train_emb = embed_arrays(network, train.images)
+    val_emb = embed_arrays(network, val.images)
+    cohort = pick_cohort(train_emb, train)
+    scorer, scoring_report = choose_scoring(val_emb, val, cohort)
+    val_writers = ", ".join(sorted({w.split("/")[0] for w in val.writers}))
+    thresholds = choose_thresholds(val_emb, val, scorer, f"validation writers ({len(val.writers)}: {val_writers})")
+    scoring = {"method": scorer.method, "top": scorer.top, "cohort_size": int(len(cohort)), "selection": scoring_report}
+    card_fields = dict(
+        architecture=architecture,
+        architecture_args=architecture_args,
+        input_height=input_size[0],
+        input_width=input_size[1],
+        normalisation_version=NORMALISATION_VERSION,
+        embedding_dim=int(val_emb.shape[1]),
+        scoring=scoring,
+        thresholds=thresholds,
+        training=training_info,
+        metrics={"validation": {f"k{k}": summarise(protocol_scores(val_emb, val, k, scorer), thresholds.decision)
+                                for k in THRESHOLD_KS}},
+    )
+    extra = {"cohort": torch.from_numpy(cohort)} if scorer.method != "mean-cosine" else {}
+    card = save_checkpoint(out_dir, name, card_fields, network.state_dict(), extra)
+    log.info("exported %s (%s) in %.0fs: thresholds %s", name, card.model_id, time.time() - t0, thresholds)
+    return card

@@ -1,0 +1,371 @@
+"""Training the twin network on folders in the ``<set>/<writer>/{genuine,forged}`` layout.
+
+The embedding ``f`` is trained with
+
+* a **triplet loss** (genuine anchors; skilled forgeries of the anchor's
+  writer are in every batch as hard negatives; semi-hard mining during a
+  warm-up, then batch-hard — batch-hard from random weights collapses all
+  distances to zero);
+* an optional **contrastive loss** on the same batch;
+* an auxiliary **proxy classifier** (additive-margin softmax over the
+  training writers' genuine signatures and, as separate classes, their
+  forgeries), which gives the embedding a global structure the pairwise
+  losses alone learn slowly.
+
+Batches are writer-balanced: ``writers_per_batch`` writers, each with
+``genuine_per_writer`` genuine and ``forged_per_writer`` forged images.
+Augmentation (affine jitter, stroke width, ink darkness) runs on the batch
+tensor. Training is resumable: ``<out>/state.pt`` holds model, optimiser,
+scheduler, epoch and random state after each epoch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from chequeverify.model.checkpoint import ModelCard
+from chequeverify.model.distances import CosineSimilarity
+from chequeverify.model.losses import ContrastiveLoss, ProxyClassifierLoss, TripletLoss
+from chequeverify.model.networks import build_network
+from chequeverify.training.datasets import DataSpec, SignatureArrays
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    data: list[DataSpec]
+    out: Path
+    validation: list[DataSpec] = field(default_factory=list)
+    architecture: str = "signet-lite"
+    widths: tuple[int, int, int, int] = (24, 48, 96, 160)
+    embedding_dim: int = 128
+    input_height: int = 80
+    input_width: int = 240
+    epochs: int = 30
+    steps_per_epoch: int = 200
+    writers_per_batch: int = 16
+    genuine_per_writer: int = 4
+    forged_per_writer: int = 2
+    lr: float = 2e-3
+    weight_decay: float = 5e-4
+    triplet_weight: float = 1.0
+    triplet_margin: float = 0.2
+    warmup_epochs: int = 3
+    contrastive_weight: float = 0.0
+    proxy_weight: float = 1.0
+    augment: bool = True
+    seed: int = 0
+    device: str = "auto"
+    threads: int = 0
+    bf16: bool = True
+    resume: bool = True
+
+    def to_json(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["data"] = [str(s) for s in self.data]
+        d["validation"] = [str(s) for s in self.validation]
+        d["out"] = str(self.out)
+        return d
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+class BatchSampler:
+    """Writer-balanced batches of indices into a :class:`SignatureArrays`."""
+
+    def __init__(self, data: SignatureArrays, cfg: TrainConfig, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.cfg = cfg
+        self.genuine: dict[int, np.ndarray] = {}
+        self.forged: dict[int, np.ndarray] = {}
+        for w in range(len(data.writers)):
+            mine = data.writer == w
+            self.genuine[w] = np.nonzero(mine & data.genuine)[0]
+            self.forged[w] = np.nonzero(mine & ~data.genuine)[0]
+        self.writers = np.array([w for w, g in self.genuine.items() if len(g) >= 2])
+        self._order: list[int] = []
+
+    def _next_writers(self, n: int) -> list[int]:
+        out: list[int] = []
+        while len(out) < n:
+            if not self._order:
+                self._order = list(self.rng.permutation(self.writers))
+            w = self._order.pop()
+            if w not in out:
+                out.append(w)
+        return out
+
+    def batch(self) -> np.ndarray:
+        idx: list[np.ndarray] = []
+        for w in self._next_writers(self.cfg.writers_per_batch):
+            g = self.genuine[w]
+            idx.append(self.rng.choice(g, self.cfg.genuine_per_writer, replace=len(g) < self.cfg.genuine_per_writer))
+            f = self.forged[w]
+            if len(f) and self.cfg.forged_per_writer:
+                idx.append(self.rng.choice(f, self.cfg.forged_per_writer, replace=len(f) < self.cfg.forged_per_writer))
+        return np.concatenate(idx)
+
+
+def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """``N×1×H×W`` in [0,1] → the same, with per-image random affine, stroke width and darkness.
+
+    Small rotations (±6°), scale (0.85-1.1, anisotropic), shear and shifts
+    imitate how one writer's signatures vary; stroke width changes imitate
+    pens; darkness changes imitate pressure and scanners.
+    """
+    n = x.shape[0]
+    dev = x.device
+
+    def u(lo: float, hi: float) -> torch.Tensor:
+        return torch.rand(n, generator=generator, device="cpu").to(dev) * (hi - lo) + lo
+
+    angle = u(-6, 6) * math.pi / 180
+    sx, sy = u(0.85, 1.1), u(0.85, 1.1)
+    shear = u(-0.15, 0.15)
+    tx, ty = u(-0.06, 0.06), u(-0.08, 0.08)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    theta = torch.stack(
+        [
+            torch.stack([cos / sx, (-sin + shear) / sx, tx], 1),
+            torch.stack([sin / sy, cos / sy, ty], 1),
+        ],
+        1,
+    )
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    # stroke width: a third thicker (3×3 max), a third thinner (3×3 min on the ink), a third unchanged
+    r = torch.rand(n, generator=generator).to(dev)
+    thick = F.max_pool2d(x, 3, 1, 1)
+    thin = -F.max_pool2d(-x, 3, 1, 1)
+    x = torch.where((r < 0.2)[:, None, None, None], thick, x)
+    x = torch.where(((r >= 0.2) & (r < 0.35))[:, None, None, None], 0.5 * (x + thin), x)
+    gamma = u(0.7, 1.4)[:, None, None, None]
+    return x.clamp(0, 1).pow(gamma)
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig) -> None:
+        self.cfg = cfg
+        self.device = pick_device(cfg.device)
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        torch.manual_seed(cfg.seed)
+        self.rng = np.random.default_rng(cfg.seed)
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.train = SignatureArrays.from_specs(cfg.data, cfg.input_height, cfg.input_width)
+        self.val = (
+            SignatureArrays.from_specs(cfg.validation, cfg.input_height, cfg.input_width) if cfg.validation else None
+        )
+        self.images = torch.from_numpy(self.train.images)  # uint8, stays on CPU
+        nw = len(self.train.writers)
+        self.classes = torch.from_numpy(np.where(self.train.genuine, self.train.writer, self.train.writer + nw))
+        self.network = build_network(cfg.architecture, widths=tuple(cfg.widths), embedding_dim=cfg.embedding_dim)
+        self.network.to(self.device)
+        self.proxy = ProxyClassifierLoss(2 * nw, cfg.embedding_dim).to(self.device)
+        self.triplet_semi = TripletLoss(CosineSimilarity(), cfg.triplet_margin, "semi-hard")
+        self.triplet_hard = TripletLoss(CosineSimilarity(), cfg.triplet_margin, "batch-hard")
+        self.contrastive = ContrastiveLoss(CosineSimilarity(), pos_margin=0.8, neg_margin=0.3)
+        params = list(self.network.parameters()) + list(self.proxy.parameters())
+        self.opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        total = cfg.epochs * cfg.steps_per_epoch
+        warm = cfg.steps_per_epoch
+        self.sched = torch.optim.lr_scheduler.LambdaLR(
+            self.opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
+        )
+        self.sampler = BatchSampler(self.train, cfg, self.rng)
+        self.epoch = 0
+        self.history: list[dict] = []
+        self.best: float | None = None
+        cfg.out.mkdir(parents=True, exist_ok=True)
+        if cfg.resume and (cfg.out / "state.pt").exists():
+            self._load_state()
+
+    # --- state -------------------------------------------------------------
+    def _save_state(self) -> None:
+        state = {
+            "network": self.network.state_dict(),
+            "proxy": self.proxy.state_dict(),
+            "opt": self.opt.state_dict(),
+            "sched": self.sched.state_dict(),
+            "epoch": self.epoch,
+            "torch_gen": self.gen.get_state(),
+            "torch_rng": torch.get_rng_state(),
+        }
+        tmp = self.cfg.out / "state.pt.tmp"
+        torch.save(state, tmp)
+        tmp.replace(self.cfg.out / "state.pt")
+        (self.cfg.out / "history.json").write_text(
+            json.dumps({"config": self.cfg.to_json(), "history": self.history, "rng": self.rng.bit_generator.state}, indent=1)
+        )
+
+    def _load_state(self) -> None:
+        state = torch.load(self.cfg.out / "state.pt", map_location=self.device, weights_only=True)
+        self.network.load_state_dict(state["network"])
+        self.proxy.load_state_dict(state["proxy"])
+        self.opt.load_state_dict(state["opt"])
+        self.sched.load_state_dict(state["sched"])
+        self.epoch = int(state["epoch"])
+        self.gen.set_state(state["torch_gen"])
+        torch.set_rng_state(state["torch_rng"])
+        saved = json.loads((self.cfg.out / "history.json").read_text())
+        self.history = saved["history"]
+        self.rng.bit_generator.state = saved["rng"]
+        scores = [h["val_eer_skilled"] for h in self.history if h.get("val_eer_skilled") is not None]
+        self.best = min(scores) if scores else None
+        log.info("resumed from epoch %d", self.epoch)
+
+    # --- steps -------------------------------------------------------------
+    def _step(self) -> dict[str, float]:
+        cfg = self.cfg
+        idx = torch.from_numpy(self.sampler.batch())
+        x = self.images[idx].to(self.device, non_blocking=True).float().div_(255).unsqueeze(1)
+        if cfg.augment:
+            x = augment_batch(x, self.gen)
+        writers = torch.from_numpy(self.train.writer)[idx].to(self.device)
+        genuine = torch.from_numpy(self.train.genuine)[idx].to(self.device)
+        classes = self.classes[idx].to(self.device)
+        use_bf16 = cfg.bf16 and self.device.type in ("cpu", "cuda")
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
+            emb = self.network(x)
+        emb = emb.float()
+        parts: dict[str, torch.Tensor] = {}
+        if cfg.triplet_weight:
+            trip = self.triplet_semi if self.epoch < cfg.warmup_epochs else self.triplet_hard
+            parts["triplet"] = cfg.triplet_weight * trip(emb, writers, genuine)
+        if cfg.contrastive_weight:
+            parts["contrastive"] = cfg.contrastive_weight * self.contrastive(emb, writers, genuine)
+        if cfg.proxy_weight:
+            parts["proxy"] = cfg.proxy_weight * self.proxy(emb, classes)
+        loss = sum(parts.values())
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.network.parameters(), 5.0)
+        self.opt.step()
+        self.sched.step()
+        out = {k: float(v.detach()) for k, v in parts.items()}
+        # collapse guard: the spread of the embeddings in the batch
+        out["spread"] = float(emb.std(0).sum())
+        return out
+
+    def embed_arrays(self, images: np.ndarray, batch: int = 256) -> np.ndarray:
+        """``N×H×W uint8`` → ``N×D`` embeddings with the current network (eval mode)."""
+        self.network.eval()
+        outs = []
+        with torch.inference_mode():
+            for i in range(0, len(images), batch):
+                x = torch.from_numpy(images[i : i + batch]).to(self.device).float().div_(255).unsqueeze(1)
+                outs.append(self.network(x).float().cpu().numpy())
+        self.network.train()
+        return np.concatenate(outs) if outs else np.zeros((0, self.cfg.embedding_dim), np.float32)
+
+    def validate(self) -> dict[str, float]:
+        from chequeverify.training.evaluate import protocol_scores, summarise
+
+        assert self.val is not None
+        emb = self.embed_arrays(self.val.images)
+        out: dict[str, float] = {}
+        for k in (1, 5):
+            scores = protocol_scores(emb, self.val, k)
+            s = summarise(scores)
+            out[f"val_eer_skilled_k{k}"] = s["eer_skilled"]
+            out[f"val_eer_random_k{k}"] = s["eer_random"]
+        out["val_eer_skilled"] = out["val_eer_skilled_k1"]
+        return out
+
+    def run(self) -> None:
+        cfg = self.cfg
+        log.info(
+            "training %s on %d images of %d writers (%s), device %s",
+            cfg.architecture, len(self.train.images), len(self.train.writers),
+            ", ".join(str(s) for s in cfg.data), self.device,
+        )
+        while self.epoch < cfg.epochs:
+            t0 = time.time()
+            sums: dict[str, float] = {}
+            for step in range(cfg.steps_per_epoch):
+                parts = self._step()
+                for k, v in parts.items():
+                    sums[k] = sums.get(k, 0.0) + v
+                progress(self.epoch + 1, cfg.epochs, step + 1, cfg.steps_per_epoch, parts, t0)
+            record = {k: v / cfg.steps_per_epoch for k, v in sums.items()}
+            record["epoch"] = self.epoch + 1
+            record["seconds"] = time.time() - t0
+            record["lr"] = self.sched.get_last_lr()[0]
+            if self.val is not None:
+                record.update(self.validate())
+            self.epoch += 1
+            self.history.append(record)
+            sys.stderr.write("\n")
+            log.info("epoch %d: %s", self.epoch, {k: round(v, 4) for k, v in record.items()})
+            if self.val is not None and (self.best is None or record["val_eer_skilled"] <= self.best):
+                self.best = record["val_eer_skilled"]
+                torch.save(self.network.state_dict(), cfg.out / "best.pt")
+            torch.save(self.network.state_dict(), cfg.out / "last.pt")
+            self._save_state()
+
+
+    def export(self, name: str) -> ModelCard:
+        """Write the product checkpoint ``<out>/<name>.{json,pt}`` from the best validation epoch."""
+        from chequeverify.training.export import export_model
+
+        if self.val is None:
+            raise ValueError("exporting needs validation writers")
+        best = self.cfg.out / "best.pt"
+        state = torch.load(best if best.exists() else self.cfg.out / "last.pt", map_location="cpu", weights_only=True)
+        network = build_network(self.cfg.architecture, widths=tuple(self.cfg.widths), embedding_dim=self.cfg.embedding_dim)
+        network.load_state_dict(state)
+        best_epoch = min(self.history, key=lambda h: h.get("val_eer_skilled", 1.0))["epoch"] if self.history else None
+        info = {
+            "data": [str(s) for s in self.cfg.data],
+            "validation": [str(s) for s in self.cfg.validation],
+            "images": int(len(self.train.images)),
+            "writers": int(len(self.train.writers)),
+            "epochs": self.epoch,
+            "best_epoch": best_epoch,
+            "losses": {"triplet": self.cfg.triplet_weight, "contrastive": self.cfg.contrastive_weight,
+                       "proxy": self.cfg.proxy_weight},
+            "seconds": round(sum(h.get("seconds", 0.0) for h in self.history)),
+            "device": str(self.device),
+            "config": self.cfg.to_json(),
+        }
+        return export_model(
+            network,
+            self.cfg.architecture,
+            {"widths": list(self.cfg.widths), "embedding_dim": self.cfg.embedding_dim},
+            self.train,
+            self.val,
+            self.cfg.out,
+            name,
+            info,
+            (self.cfg.input_height, self.cfg.input_width),
+        )
+
+
+def progress(epoch: int, epochs: int, step: int, steps: int, parts: dict[str, float], t0: float) -> None:
+    """A one-line progress bar on stderr (no dependency)."""
+    width = 24
+    done = int(width * step / steps)
+    rate = step / max(time.time() - t0, 1e-6)
+    eta = (steps - step) / max(rate, 1e-6)
+    losses = " ".join(f"{k}={v:.3f}" for k, v in parts.items())
+    sys.stderr.write(
+        f"\repoch {epoch}/{epochs} [{'#' * done}{'.' * (width - done)}] {step}/{steps} "
+        f"{rate:.1f} it/s eta {eta:4.0f}s {losses}   "
+    )
+    sys.stderr.flush()
