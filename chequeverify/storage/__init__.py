@@ -1,1 +1,13 @@
-"""storage layer (see DESIGN.md)."""
+"""storage: the SQLite workspace through sqlite-utils (see DESIGN.md).
+
+:class:`Store` opens (creating and migrating) ``workspace.sqlite`` with WAL
+and foreign keys on; :meth:`Store.transaction` is one use case. Tables:
+users, settings, accounts, signatories, reference_signatures, cheques,
+decisions, and the append-only, hash-chained audit log (``audit``).
+"""
+
+from chequeverify.storage.audit import ChainCheck, check_chain
+from chequeverify.storage.migrations import MIGRATIONS, SCHEMA_VERSION, migrate
+from chequeverify.storage.store import DB_NAME, Store, utc_now
+
+__all__ = ["DB_NAME", "MIGRATIONS", "SCHEMA_VERSION", "ChainCheck", "Store", "check_chain", "migrate", "utc_now"]

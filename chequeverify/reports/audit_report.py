@@ -1,0 +1,179 @@
+"""The audit report: one row per verified cheque, as CSV or PDF.
+
+The service builds :class:`ReportRow` objects (plain values and raw
+images); this module only lays them out. Standard library only.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chequeverify.reports.pdf import PdfDocument, RasterImage
+
+#: CSV columns, in order (also the report's contract with auditors: add, never rename)
+CSV_COLUMNS = (
+    "cheque_id", "verified_at", "account", "holder", "file_name", "file_sha256", "amount",
+    "signatories", "model_decision", "model_score", "clerk_decision", "decision_status", "reason",
+    "decided_by", "decided_at", "approved_by", "verified_by", "model_id", "notes",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One verified cheque as reported.
+
+    ``signatories``: (name, score or None, that signatory's decision), best
+    first; ``clerk_decision``: the human decision ("" when nobody decided);
+    ``decision_status``: ``undecided``, ``final``, ``awaiting_approval``,
+    ``refused``; ``query_image`` / ``reference_images``: the cheque's
+    signature and the references of the signatory it was attributed to
+    (PDF only).
+    """
+
+    cheque_id: int
+    verified_at: str
+    account: str
+    holder: str
+    file_name: str
+    file_sha256: str
+    amount: str
+    signatories: tuple[tuple[str, float | None, str], ...]
+    model_decision: str
+    score: float | None
+    clerk_decision: str
+    decision_status: str
+    reason: str
+    decided_by: str
+    decided_at: str
+    approved_by: str
+    verified_by: str
+    model_id: str
+    reasons: tuple[str, ...] = ()
+    query_image: RasterImage | None = field(default=None, repr=False)
+    reference_images: tuple[RasterImage, ...] = field(default=(), repr=False)
+
+
+def _score(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+def signatories_text(row: ReportRow) -> str:
+    return "; ".join(f"{name} {_score(score)} {decision}".strip() for name, score, decision in row.signatories)
+
+
+def write_csv(path: str | Path, rows: Iterable[ReportRow]) -> int:
+    """Write the report as UTF-8 CSV (with a header); returns the number of cheques."""
+    n = 0
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CSV_COLUMNS)
+        for r in rows:
+            writer.writerow([
+                r.cheque_id, r.verified_at, r.account, r.holder, r.file_name, r.file_sha256, r.amount,
+                signatories_text(r), r.model_decision, _score(r.score), r.clerk_decision, r.decision_status,
+                r.reason, r.decided_by, r.decided_at, r.approved_by, r.verified_by, r.model_id, " | ".join(r.reasons),
+            ])  # fmt: skip
+            n += 1
+    return n
+
+
+_DECISION_COLOURS = {"ACCEPT": (0.0, 0.45, 0.15), "REFER": (0.75, 0.45, 0.0), "REJECT": (0.75, 0.0, 0.0)}
+
+
+def write_pdf(path: str | Path, rows: Sequence[ReportRow], *, title: str, subtitle: str = "") -> int:
+    """Write the report as PDF: a summary table, then one block per cheque with its signature beside the references."""
+    doc = PdfDocument()
+    page = doc.new_page()
+    margin = 36
+    y = page.height - margin
+
+    def header(p, y: float) -> float:
+        p.text(margin, y - 14, title, size=14, bold=True)
+        y -= 20
+        if subtitle:
+            for line in doc.wrap(subtitle, 8, page.width - 2 * margin):
+                p.text(margin, y - 9, line, size=8)
+                y -= 10
+        return y - 6
+
+    y = header(page, y)
+    # --- summary table ---------------------------------------------------------
+    columns = [("Cheque", 42), ("Verified (UTC)", 110), ("Account", 80), ("Amount", 60), ("Model", 50),
+               ("Score", 45), ("Clerk", 50), ("Status", 80), ("By", 70), ("Reason", 180)]  # fmt: skip
+    page.text(margin, y - 10, f"{len(rows)} cheque(s)", size=9, bold=True)
+    y -= 16
+
+    def table_header(p, y: float) -> float:
+        x = margin
+        p.rect(margin, y - 12, page.width - 2 * margin, 12, fill=(0.9, 0.9, 0.9))
+        for name, width in columns:
+            p.text(x + 2, y - 9, name, size=7.5, bold=True)
+            x += width
+        return y - 12
+
+    y = table_header(page, y)
+    for r in rows:
+        if y < margin + 12:
+            page = doc.new_page()
+            y = table_header(page, page.height - margin)
+        values = [str(r.cheque_id), r.verified_at[:19].replace("T", " "), r.account, r.amount, r.model_decision,
+                  _score(r.score), r.clerk_decision or "-", r.decision_status, r.decided_by or r.verified_by, r.reason]  # fmt: skip
+        x = margin
+        for (name, width), value in zip(columns, values):
+            colour = _DECISION_COLOURS.get(value) if name in ("Model", "Clerk") else None
+            page.text(x + 2, y - 9, doc.fit(value, 7, width - 4), size=7, colour=colour)
+            x += width
+        page.line(margin, y - 12, page.width - margin, y - 12, width=0.3, colour=(0.8, 0.8, 0.8))
+        y -= 12
+    # --- one block per cheque ------------------------------------------------------
+    page = doc.new_page()
+    y = page.height - margin
+    text_width = page.width - 2 * margin
+    for r in rows:
+        lines = [
+            (f"Cheque {r.cheque_id}  ·  account {r.account} ({r.holder})  ·  amount {r.amount or '-'}  ·  "
+             f"verified {r.verified_at[:19].replace('T', ' ')} UTC by {r.verified_by}", 9, True),
+            (f"File {r.file_name or '-'}  sha256 {r.file_sha256}", 7, False),
+            (f"Model decision {r.model_decision} (score {_score(r.score) or '-'}, model {r.model_id})  ·  "
+             f"clerk decision {r.clerk_decision or '-'} [{r.decision_status}]"
+             + (f" by {r.decided_by} at {r.decided_at[:19].replace('T', ' ')}" if r.decided_by else "")
+             + (f", approved by {r.approved_by}" if r.approved_by else ""), 8, False),
+        ]
+        if r.reason:
+            lines += [(f"Reason: {part}", 8, False) for part in doc.wrap(r.reason, 8, text_width - 40)]
+        lines.append((f"Signatories: {signatories_text(r) or '-'}", 8, False))
+        for note in r.reasons:
+            lines.append((f"Note: {note}", 7, False))
+        image_h = 54 if (r.query_image or r.reference_images) else 0
+        needed = sum(s + 3 for _, s, _ in lines) + image_h + 22
+        if y - needed < margin:
+            page = doc.new_page()
+            y = page.height - margin
+        for text, size, bold in lines:
+            for part in doc.wrap(text, size, text_width):
+                page.text(margin, y - size, part, size=size, bold=bold)
+                y -= size + 3
+        if image_h:
+            y -= 4
+            x = margin
+            if r.query_image is not None:
+                page.text(x, y - 8, "Cheque signature", size=7, bold=True)
+                w = page.image(doc.add_image(r.query_image), x, y - 12 - 44, max_w=150, max_h=44, frame=(0.75, 0, 0))
+                x += max(w, 70) + 18
+            if r.reference_images:
+                page.text(x, y - 8, "References of the attributed signatory", size=7, bold=True)
+                for ref in r.reference_images:
+                    if x > page.width - margin - 60:
+                        break
+                    w = page.image(doc.add_image(ref), x, y - 12 - 44, max_w=110, max_h=44, frame=(0.6, 0.6, 0.6))
+                    x += w + 6
+            y -= image_h + 4
+        page.line(margin, y - 4, page.width - margin, y - 4, width=0.5, colour=(0.6, 0.6, 0.6))
+        y -= 12
+    if not rows:
+        page.text(margin, y - 12, "No cheque matches the report's filters.", size=10)
+    doc.save(path)
+    return len(rows)

@@ -1,0 +1,415 @@
+"""What the service hands out: frozen dataclasses, nothing below ``service`` leaks.
+
+The GUI and the CLI see only these objects. Conventions:
+
+* a *signature image* is ``H×W uint8``, dark ink on white paper (0 = ink,
+  255 = paper): the cleaned crop the embedding was computed from;
+* a *cheque image* is a ``PIL.Image.Image`` (RGB or L) of the page as read;
+* a *box* is ``(x0, y0, x1, y1)`` in the cheque image's pixels, ``x1, y1``
+  exclusive;
+* a *score* is the model's decision score (larger = more likely genuine);
+  thresholds are on the same scale;
+* times are ISO-8601 strings in UTC (``2025-01-31T14:02:11Z``); dates are
+  ``datetime.date``; amounts are ``decimal.Decimal``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from chequeverify.policy import Decision
+
+Box = tuple[int, int, int, int]
+
+#: roles, from least to most privileged in the bank's sense (they are not nested: see ``ROLE_RIGHTS``)
+ROLES = ("clerk", "supervisor", "admin")
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """A user of the workspace. ``role`` is one of :data:`ROLES`."""
+
+    name: str
+    role: str
+    active: bool
+    created_at: str
+    created_by: str | None = None
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """An account as listed. ``status``: ``active``, ``frozen`` or ``closed``.
+
+    ``mandate`` is the canonical text of the signing rule; ``watchlist`` marks
+    a pseudo-account of known forgers (its signatories are found by
+    :meth:`Session.identify`, never accepted by :meth:`Session.verify`).
+    """
+
+    number: str
+    holder: str
+    status: str
+    mandate: str
+    watchlist: bool
+    signatories: int
+    active_references: int
+    pending_references: int
+    created_at: str
+    created_by: str | None = None
+
+
+@dataclass(frozen=True)
+class ReferenceInfo:
+    """One reference (specimen) signature.
+
+    ``status``: ``pending`` (waiting for a second supervisor), ``active``,
+    ``rejected`` (refused by the checker), ``retiring`` (removal waiting for
+    approval) or ``retired``. Only ``active`` and ``retiring`` ones are used
+    for scoring. ``image``: ``H×W uint8`` cleaned signature, dark ink on
+    white. ``source``: ``image``, ``cheque`` or ``card``.
+    """
+
+    id: int
+    account: str
+    signatory_id: int
+    signatory: str
+    status: str
+    source: str
+    source_name: str | None
+    image: np.ndarray = field(repr=False, compare=False)
+    model_id: str
+    added_by: str
+    added_at: str
+    reviewed_by: str | None = None
+    reviewed_at: str | None = None
+    review_note: str | None = None
+
+
+@dataclass(frozen=True)
+class SignatoryInfo:
+    """A person who may sign for an account, with the references that stand for them.
+
+    ``valid_from`` / ``valid_until``: inclusive dates of the signing
+    authority (None = open-ended). ``valid_today``: whether today is inside.
+    ``references``: every non-retired reference (active, pending, retiring).
+    """
+
+    id: int
+    account: str
+    name: str
+    panel: str | None
+    valid_from: _dt.date | None
+    valid_until: _dt.date | None
+    valid_today: bool
+    references: tuple[ReferenceInfo, ...] = field(repr=False, default=())
+
+    @property
+    def active_references(self) -> tuple[ReferenceInfo, ...]:
+        return tuple(r for r in self.references if r.status in ("active", "retiring"))
+
+
+@dataclass(frozen=True)
+class AccountDetail:
+    """An account with its signatories (and their references)."""
+
+    account: AccountInfo
+    signatories: tuple[SignatoryInfo, ...]
+
+
+@dataclass(frozen=True)
+class ThresholdInfo:
+    """The decision thresholds in force.
+
+    ``accept`` / ``reject``: the workspace's global thresholds (the model's
+    defaults unless a supervisor changed them: ``source`` = ``model`` or
+    ``workspace``); ``model_accept`` / ``model_reject``: the model's own.
+    ``adapt_per_signatory``: whether thresholds are adapted to each
+    signatory from the spread of its references.
+    """
+
+    accept: float
+    reject: float
+    source: str
+    model_id: str
+    model_accept: float
+    model_reject: float
+    adapt_per_signatory: bool
+    changed_by: str | None = None
+    changed_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where the signature is on the cheque.
+
+    ``confidence`` in [0, 1] (1 for a box the clerk drew); ``layout``: the
+    cheque layout recognised (e.g. ``cts2010``) or ``unknown``;
+    ``rotated``: degrees the page was turned to read it.
+    """
+
+    box: Box
+    confidence: float
+    layout: str
+    rotated: int
+    corrected: bool = False
+
+
+@dataclass(frozen=True)
+class ChequeReading:
+    """A cheque read without writing anything (:meth:`Session.read_cheque`)."""
+
+    file_name: str | None
+    file_sha256: str
+    image: Image.Image = field(repr=False, compare=False)
+    located: Located
+    signature: np.ndarray = field(repr=False, compare=False)
+    pages: int = 1
+
+
+@dataclass(frozen=True)
+class ReferenceScore:
+    """The query against one reference: its score and the reference's image."""
+
+    reference_id: int
+    score: float
+    image: np.ndarray = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class SignatoryScore:
+    """The query against one signatory's reference set.
+
+    ``score``: the model's score against all the signatory's references
+    together (what decides); ``decision``: that score against this
+    signatory's thresholds; ``thresholds``: (accept, reject) after
+    adaptation; ``valid``: the signatory may sign today (an expired one is
+    scored for evidence but never counts for the mandate); ``attributed``:
+    the cheque's signature was attributed to this signatory.
+    """
+
+    signatory_id: int
+    name: str
+    panel: str | None
+    score: float
+    decision: Decision
+    accept: float
+    reject: float
+    valid: bool
+    attributed: bool
+    references: tuple[ReferenceScore, ...] = field(repr=False, default=())
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class MandateCheck:
+    """How the account's mandate applied: ``rule`` (the tier used), whether ``met``, ``required`` signatories."""
+
+    mandate: str
+    rule: str
+    met: bool
+    required: int
+
+
+@dataclass(frozen=True)
+class ClerkDecision:
+    """A human decision on a cheque (the model's is kept beside it).
+
+    ``status``: ``final``, ``awaiting_approval`` (a clerk overrode a model
+    REJECT to ACCEPT: a supervisor other than the maker must approve),
+    ``refused`` (the approver said no; the model's decision stands).
+    """
+
+    id: int
+    cheque_id: int
+    decision: Decision
+    reason: str
+    decided_by: str
+    decided_at: str
+    status: str
+    is_override: bool
+    reviewed_by: str | None = None
+    reviewed_at: str | None = None
+    review_note: str | None = None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of verifying one cheque (also re-read later with :meth:`Session.get_cheque`).
+
+    ``query_image``: the cleaned signature (``H×W uint8``); ``cheque_image``:
+    the page as read (None when re-read from the workspace, which keeps
+    only the signature crop and the file's hash). ``signatories``: every
+    signatory of the account that has references, best first.
+    ``decision``: the model's decision under the mandate; ``final``: the
+    latest human decision, if any. ``seen_before``: ids of earlier
+    verifications of a file with the same SHA-256 (a cheque presented
+    twice).
+    """
+
+    cheque_id: int
+    account: AccountInfo
+    file_name: str | None
+    file_sha256: str
+    amount: Decimal | None
+    located: Located
+    query_image: np.ndarray = field(repr=False, compare=False)
+    cheque_image: Image.Image | None = field(repr=False, compare=False)
+    signatories: tuple[SignatoryScore, ...]
+    mandate: MandateCheck
+    thresholds: ThresholdInfo
+    decision: Decision
+    score: float
+    reasons: tuple[str, ...]
+    model_id: str
+    verified_by: str
+    verified_at: str
+    final: ClerkDecision | None = None
+    seen_before: tuple[int, ...] = ()
+    elapsed_ms: float = 0.0
+
+    @property
+    def final_decision(self) -> Decision:
+        """The human decision in force, else the model's."""
+        if self.final is not None and self.final.status == "final":
+            return self.final.decision
+        return self.decision
+
+
+@dataclass(frozen=True)
+class ChequeRecord:
+    """One verified cheque as listed in history and reports.
+
+    ``scores``: (signatory name, score) pairs, best first. ``final_decision``
+    is the human decision in force (None when nobody has decided yet);
+    ``decision_status``: ``undecided``, ``final``, ``awaiting_approval``,
+    ``refused``.
+    """
+
+    cheque_id: int
+    account: str
+    holder: str
+    file_name: str | None
+    file_sha256: str
+    amount: Decimal | None
+    model_decision: Decision
+    score: float
+    scores: tuple[tuple[str, float], ...]
+    final_decision: Decision | None
+    decision_status: str
+    reason: str | None
+    decided_by: str | None
+    decided_at: str | None
+    verified_by: str
+    verified_at: str
+    model_id: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One signatory found by :meth:`Session.identify` (``rank`` 1 = best)."""
+
+    rank: int
+    score: float
+    account: str
+    holder: str
+    signatory_id: int
+    signatory: str
+    watchlist: bool
+    reference_image: np.ndarray | None = field(repr=False, compare=False, default=None)
+
+
+@dataclass(frozen=True)
+class Identification:
+    """Who signed this? The top signatories over the whole workspace.
+
+    ``located`` is set when the input was a cheque. ``references_searched``:
+    active references compared; ``watchlist_hits``: candidates at or above
+    the accept threshold that belong to a watch-list account.
+    """
+
+    query_image: np.ndarray = field(repr=False, compare=False)
+    located: Located | None
+    candidates: tuple[Candidate, ...]
+    references_searched: int
+    signatories_searched: int
+    model_id: str
+    accept: float
+    watchlist_hits: tuple[Candidate, ...] = ()
+    elapsed_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One row of the append-only audit log.
+
+    ``kind`` e.g. ``login``, ``login_failed``, ``account_added``,
+    ``reference_added``, ``reference_approved``, ``verified``, ``decided``,
+    ``override_approved``, ``export``, ``permission_denied``…; ``details``
+    is the event's JSON payload.
+    """
+
+    seq: int
+    at: str
+    user: str | None
+    kind: str
+    account: str | None
+    subject: str | None
+    details: dict[str, Any]
+    hash: str
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    """Result of checking the audit chain.
+
+    ``ok``: every row's hash matches its content and its predecessor;
+    ``first_bad_seq``: the first row altered, inserted or removed (for a
+    removal, the seq that is missing); ``problem``: what is wrong, in words.
+    """
+
+    ok: bool
+    rows: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """An audit report written by :meth:`Session.export`."""
+
+    path: Path
+    format: str
+    cheques: int
+    since: _dt.date | None
+    until: _dt.date | None
+    account: str | None
+
+
+@dataclass(frozen=True)
+class ScoreHistory:
+    """Recent verification scores for a histogram.
+
+    ``scores``: ``N float32``, newest first; ``decisions``: the model's
+    decision for each; ``final``: the human decision or None, for each.
+    """
+
+    scores: np.ndarray = field(repr=False, compare=False)
+    decisions: tuple[Decision, ...]
+    final: tuple[Decision | None, ...]
+    accept: float
+    reject: float
+
+
+@dataclass(frozen=True)
+class ReEmbedSummary:
+    """What :meth:`Session.re_embed_references` did."""
+
+    model_id: str
+    references: int
+    seconds: float

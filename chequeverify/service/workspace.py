@@ -1,0 +1,1510 @@
+"""The use cases: :class:`Workspace` (open, first-run init, login) and :class:`Session`.
+
+The only place that combines imaging, model, storage, policy and reports.
+Every use case:
+
+1. checks the logged-in user's role (a refusal writes a ``permission_denied``
+   audit event, then raises :class:`PermissionDenied`);
+2. validates its input and does the slow work (reading scans, embedding)
+   before touching the database, so a bad input changes nothing;
+3. writes everything — rows and the audit event — in one transaction.
+
+Thread-safety: a :class:`Workspace` and its sessions may be used from
+worker threads (the GUI's); database access is serialised by a lock, the
+model is loaded once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import math
+import os
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from chequeverify import config, policy
+from chequeverify.errors import (
+    AuthenticationFailed,
+    InvalidInput,
+    MandateError,
+    ModelError,
+    PermissionDenied,
+    ReferenceRejected,
+    SignatureNotFound,
+    StorageError,
+    UnknownAccount,
+    UnreadableScan,
+)
+from chequeverify.policy import Decision, Thresholds
+from chequeverify.service import images as im
+from chequeverify.service.passwords import check_password_rules, hash_password, verify_password
+from chequeverify.service.types import (
+    ROLES,
+    AccountDetail,
+    AccountInfo,
+    AuditCheck,
+    AuditEvent,
+    Box,
+    Candidate,
+    ChequeReading,
+    ChequeRecord,
+    ClerkDecision,
+    ExportSummary,
+    Identification,
+    Located,
+    MandateCheck,
+    ReEmbedSummary,
+    ReferenceInfo,
+    ReferenceScore,
+    ScoreHistory,
+    SignatoryInfo,
+    SignatoryScore,
+    ThresholdInfo,
+    UserInfo,
+    Verification,
+)
+from chequeverify.storage import DB_NAME, Store
+
+log = logging.getLogger(__name__)
+
+#: what each role may do (roles are not nested: an admin manages users, not cheques)
+ROLE_RIGHTS: dict[str, frozenset[str]] = {
+    "clerk": frozenset({"view", "read_cheque", "verify", "decide", "identify", "history"}),
+    "supervisor": frozenset({
+        "view", "read_cheque", "verify", "decide", "identify", "history",
+        "register", "approve", "thresholds", "approve_override", "re_embed", "audit", "export",
+    }),  # fmt: skip
+    "admin": frozenset({"view", "users", "audit", "export"}),
+}
+
+#: references per signatory (active, pending or retiring), as the issue asks
+MIN_REFERENCES, MAX_REFERENCES = 1, 10
+#: quality floor of a specimen: ink pixels and ink box size (pixels at scan resolution)
+MIN_REFERENCE_INK_PIXELS = 150
+MIN_REFERENCE_WIDTH, MIN_REFERENCE_HEIGHT = 40, 12
+#: two specimens whose normalised images differ by less than this (mean |a-b|, ink in [0, 1]) are one
+DUPLICATE_MEAN_DIFFERENCE = 0.015
+#: consecutive failed logins that disable a user until an admin re-enables it
+MAX_FAILED_LOGINS = 5
+ACCOUNT_STATUSES = ("active", "frozen", "closed")
+REFERENCE_SOURCES = ("image", "cheque", "card")
+EXPORT_FORMATS = ("csv", "pdf")
+
+_SETTING_THRESHOLDS = "thresholds"
+_SETTING_ADAPT = "adapt_per_signatory"
+
+
+# =============================================================================
+# Workspace
+# =============================================================================
+
+
+class Workspace:
+    """A workspace folder: the SQLite database and the model that scores in it.
+
+    ``Workspace.open(folder)`` creates the folder and database on first use
+    (default folder: :func:`chequeverify.config.default_workspace`); the
+    schema is migrated on open. ``model``: an already loaded model (tests,
+    the GUI's warm-up); ``model_path``: weights to load instead of the
+    default. The model loads on first use (:meth:`load_model` to do it
+    early on a worker thread).
+    """
+
+    def __init__(self, folder: str | Path | None = None, *, model: Any = None,
+                 model_path: str | Path | None = None) -> None:  # fmt: skip
+        self.path = Path(folder).expanduser() if folder else config.default_workspace()
+        if self.path.exists() and not self.path.is_dir():
+            raise StorageError(f"{self.path} is a file, not a workspace folder.")
+        self._store = Store(self.path / DB_NAME)
+        self._model = model
+        self._model_path = Path(model_path) if model_path else None
+        self._model_lock = threading.Lock()
+        self._index_lock = threading.Lock()
+        self._index: tuple[Any, ...] | None = None
+        self._image_cache: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    @classmethod
+    def open(cls, folder: str | Path | None = None, *, model: Any = None,
+             model_path: str | Path | None = None) -> Workspace:  # fmt: skip
+        """Open (creating if needed) the workspace in ``folder``. Raises :class:`StorageError`."""
+        return cls(folder, model=model, model_path=model_path)
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._store.close()
+
+    @property
+    def db_path(self) -> Path:
+        return self._store.path
+
+    @property
+    def initialised(self) -> bool:
+        """True once :meth:`init` has created the first admin."""
+        return self._store.count_users() > 0
+
+    # --- model --------------------------------------------------------------------
+
+    def load_model(self) -> Any:
+        """Load the model now (idempotent). Raises :class:`ModelError`."""
+        with self._model_lock:
+            if self._model is None:
+                try:
+                    from chequeverify.model import load_model
+                except ImportError as exc:
+                    raise ModelError(f"The signature model is not available: {exc}.") from exc
+                self._model = load_model(self._model_path)
+            return self._model
+
+    @property
+    def model_id(self) -> str:
+        """The id of the model that scores in this workspace (loads it). Raises :class:`ModelError`."""
+        return str(self.load_model().model_id)
+
+    # --- first run and login -------------------------------------------------------
+
+    def init(self, admin: str, password: str) -> UserInfo:
+        """First run: create the first user, an admin. Raises :class:`InvalidInput` if already done or the name/password is unfit."""
+        name = _clean_name(admin, "user name")
+        check_password_rules(password)
+        hashed = hash_password(password)
+        with self._store.transaction():
+            if self._store.count_users():
+                raise InvalidInput("This workspace is already initialised.", hint="Log in as its admin instead.")
+            row = self._store.add_user(name, "admin", hashed, created_by=None)
+            self._store.append_audit("workspace_initialised", user=name, subject=name,
+                                     details={"admin": name, "path": str(self.path)})  # fmt: skip
+        return _user_info(row)
+
+    def login(self, user: str, password: str) -> Session:
+        """Check the password and open a :class:`Session`.
+
+        Raises :class:`AuthenticationFailed` for an unknown user, a wrong
+        password or a disabled user (every failure is audited; after
+        ``MAX_FAILED_LOGINS`` in a row the user is disabled), and
+        :class:`StorageError` for a workspace nobody initialised.
+        """
+        if not self.initialised:
+            raise AuthenticationFailed(
+                "This workspace has no users yet.", hint="Run `chequeverify init --admin NAME` first."
+            )
+        name = str(user or "").strip()
+        row = self._store.get_user(name) if name else None
+        ok = verify_password(password or "", row["password_hash"] if row else None)
+        if row is not None and ok and row["active"]:
+            with self._store.transaction():
+                self._store.update_user(row["id"], failed_logins=0)
+                self._store.append_audit("login", user=row["name"], subject=row["name"], details={"role": row["role"]})
+            return Session(self, row["name"])
+        with self._store.transaction():
+            details: dict[str, Any] = {"reason": "unknown user" if row is None else
+                                       ("disabled user" if not row["active"] else "wrong password")}  # fmt: skip
+            if row is not None and row["active"] and not ok:
+                failures = row["failed_logins"] + 1
+                update: dict[str, Any] = {"failed_logins": failures}
+                if failures >= MAX_FAILED_LOGINS:
+                    update["active"] = 0
+                    details["disabled"] = True
+                self._store.update_user(row["id"], **update)
+            self._store.append_audit("login_failed", user=name or None, subject=name or None, details=details)
+        if row is not None and not row["active"] and ok:
+            raise AuthenticationFailed(f"User {row['name']} is disabled.", hint="Ask an admin to enable it.")
+        raise AuthenticationFailed("Wrong user name or password.")
+
+    # --- caches -------------------------------------------------------------------
+
+    def _reference_image(self, reference_id: int, png: bytes | None = None) -> np.ndarray:
+        cache = self._image_cache
+        if reference_id in cache:
+            cache.move_to_end(reference_id)
+            return cache[reference_id]
+        if png is None:
+            png = self._store.reference_images([reference_id]).get(reference_id)
+            if png is None:
+                raise UnknownAccount(f"There is no reference {reference_id}.")
+        image = im.png_grey(png)
+        image.setflags(write=False)
+        cache[reference_id] = image
+        while len(cache) > 2048:
+            cache.popitem(last=False)
+        return image
+
+    def _identification_index(self, model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(reference ids N, signatory ids N, embeddings N×D) of every scoring reference, cached per change."""
+        version = self._store.references_version()
+        key = (version, str(model.model_id))
+        with self._index_lock:
+            if self._index is not None and self._index[0] == key:
+                return self._index[1], self._index[2], self._index[3]
+            ids, groups, blobs, dims = self._store.scoring_embeddings()
+            dim = int(model.embedding_dim)
+            if any(d != dim for d in dims):
+                raise ModelError(
+                    "Some references were embedded by another model.",
+                    hint="A supervisor must run `chequeverify references re-embed`.",
+                )
+            matrix = (np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dim).astype(np.float32)
+                      if blobs else np.zeros((0, dim), np.float32))  # fmt: skip
+            index = (np.asarray(ids, np.int64), np.asarray(groups, np.int64), matrix)
+            self._index = (key, *index)
+            return index
+
+
+# =============================================================================
+# Session
+# =============================================================================
+
+
+class Session:
+    """What one logged-in user can do. Obtain it from :meth:`Workspace.login`.
+
+    Every method checks the user's role first (see ``ROLE_RIGHTS``) and
+    raises :class:`PermissionDenied` when it does not allow the use case;
+    the user's role and active flag are re-read each time, so a change by
+    an admin takes effect at once (a disabled user gets
+    :class:`AuthenticationFailed`). Every method may raise
+    :class:`StorageError` when the database cannot be written.
+    """
+
+    def __init__(self, workspace: Workspace, user: str) -> None:
+        self.workspace = workspace
+        self._store = workspace._store
+        self._name = user
+
+    # --- who ----------------------------------------------------------------------
+
+    @property
+    def user(self) -> UserInfo:
+        """The logged-in user, as stored now."""
+        row = self._store.get_user(self._name)
+        if row is None:
+            raise AuthenticationFailed(f"User {self._name} no longer exists.")
+        return _user_info(row)
+
+    def can(self, right: str) -> bool:
+        """Whether the user's role allows ``right`` (for the GUI to grey out actions); no audit."""
+        row = self._store.get_user(self._name)
+        return bool(row and row["active"] and right in ROLE_RIGHTS.get(row["role"], ()))
+
+    def _require(self, right: str, action: str, *, account: str | None = None, subject: str | None = None) -> dict:
+        row = self._store.get_user(self._name)
+        if row is None or not row["active"]:
+            raise AuthenticationFailed(f"User {self._name} is disabled or was removed.")
+        if right not in ROLE_RIGHTS.get(row["role"], ()):
+            with self._store.transaction():
+                self._store.append_audit("permission_denied", user=row["name"], account=account, subject=subject,
+                                         details={"action": action, "role": row["role"]})  # fmt: skip
+            who = {"register": "a supervisor", "approve": "a supervisor", "thresholds": "a supervisor",
+                   "approve_override": "a supervisor", "re_embed": "a supervisor", "users": "an admin",
+                   "audit": "a supervisor or an admin", "export": "a supervisor or an admin"}.get(right, "another role")  # fmt: skip
+            article = "An" if row["role"][0] in "aeiou" else "A"
+            raise PermissionDenied(f"{article} {row['role']} may not {action}.", hint=f"This needs {who}.")
+        return row
+
+    def logout(self) -> None:
+        """Record the end of the session (the object should not be used afterwards)."""
+        with self._store.transaction():
+            self._store.append_audit("logout", user=self._name, subject=self._name)
+
+    # --- users (admin) ------------------------------------------------------------
+
+    def add_user(self, name: str, role: str, password: str) -> UserInfo:
+        """Create a user. Admin only. Raises :class:`InvalidInput` (bad name, role, short password, name taken)."""
+        self._require("users", "add users", subject=str(name))
+        name = _clean_name(name, "user name")
+        if role not in ROLES:
+            raise InvalidInput(f"Unknown role {role!r}.", hint=f"Use one of: {', '.join(ROLES)}.")
+        check_password_rules(password)
+        hashed = hash_password(password)
+        with self._store.transaction():
+            if self._store.get_user(name):
+                raise InvalidInput(f"User {name} already exists.")
+            row = self._store.add_user(name, role, hashed, created_by=self._name)
+            self._store.append_audit("user_added", user=self._name, subject=name, details={"role": role})
+        return _user_info(row)
+
+    def list_users(self) -> list[UserInfo]:
+        """Every user. Admin only."""
+        self._require("users", "list users")
+        return [_user_info(r) for r in self._store.list_users()]
+
+    def set_user_active(self, name: str, active: bool) -> UserInfo:
+        """Enable or disable a user (enabling also clears failed logins). Admin only; not oneself.
+
+        Raises :class:`UnknownAccount` (no such user), :class:`InvalidInput` (oneself).
+        """
+        self._require("users", "enable or disable users", subject=str(name))
+        with self._store.transaction():
+            row = self._user_row(name)
+            if row["name"].lower() == self._name.lower():
+                raise InvalidInput("You cannot disable or enable yourself.")
+            self._store.update_user(row["id"], active=int(bool(active)), failed_logins=0)
+            self._store.append_audit("user_enabled" if active else "user_disabled", user=self._name, subject=row["name"])
+            return _user_info(self._store.get_user(row["name"]))  # type: ignore[arg-type]
+
+    def set_password(self, name: str, password: str) -> None:
+        """Set another user's password (admin) or one's own (anyone). Raises :class:`UnknownAccount`, :class:`InvalidInput`."""
+        if str(name).lower() != self._name.lower():
+            self._require("users", "set other users' passwords", subject=str(name))
+        check_password_rules(password)
+        hashed = hash_password(password)
+        with self._store.transaction():
+            row = self._user_row(name)
+            self._store.update_user(row["id"], password_hash=hashed, failed_logins=0)
+            self._store.append_audit("password_changed", user=self._name, subject=row["name"])
+
+    def _user_row(self, name: str) -> dict[str, Any]:
+        row = self._store.get_user(str(name))
+        if row is None:
+            raise UnknownAccount(f"There is no user {name}.")
+        return row
+
+    # --- accounts -----------------------------------------------------------------
+
+    def add_account(self, number: str, holder: str, mandate: str = "any one", *, watchlist: bool = False) -> AccountInfo:
+        """Register an account. Supervisor only.
+
+        ``mandate``: signing rule text (see :mod:`chequeverify.policy.mandate`);
+        ``watchlist``: a pseudo-account of known forgers, searched by
+        :meth:`identify`. Raises :class:`InvalidInput` (bad or taken number,
+        empty holder), :class:`MandateError` (malformed mandate).
+        """
+        number = _clean_account_number(number)
+        self._require("register", "register accounts", account=number)
+        holder = _clean_name(holder, "holder name")
+        rule = str(policy.parse_mandate(mandate))
+        with self._store.transaction():
+            self._add_account_rows(number, holder, rule, watchlist)
+        return self._account_info(number)
+
+    def _add_account_rows(self, number: str, holder: str, rule: str, watchlist: bool) -> int:
+        if self._store.get_account(number):
+            raise InvalidInput(f"Account {number} already exists.")
+        account_id = self._store.add_account(number, holder, rule, watchlist, created_by=self._name)
+        self._store.append_audit("account_added", user=self._name, account=number, subject=number,
+                                 details={"holder": holder, "mandate": rule, "watchlist": bool(watchlist)})  # fmt: skip
+        return account_id
+
+    def register_account(
+        self,
+        number: str,
+        holder: str,
+        mandate: str = "any one",
+        signatories: Mapping[str, Sequence[im.ImageSource]] | None = None,
+        *,
+        watchlist: bool = False,
+        source: str = "image",
+    ) -> AccountDetail:
+        """Register an account, its signatories and their references in ONE transaction.
+
+        ``signatories``: name → 1-10 signature images (paths, bytes, images).
+        Either everything is written or nothing (a refused reference, a
+        crash). The references wait for a second supervisor's approval.
+        Raises what :meth:`add_account`, :meth:`add_signatory` and
+        :meth:`add_references` raise.
+        """
+        number = _clean_account_number(number)
+        self._require("register", "register accounts", account=number)
+        holder = _clean_name(holder, "holder name")
+        rule = str(policy.parse_mandate(mandate))
+        prepared = []
+        for name, sources in (signatories or {}).items():
+            name = _clean_name(name, "signatory name")
+            prepared.append((name, self._prepare_references(sources, source, existing=[])))
+        names = [n.lower() for n, _ in prepared]
+        if len(set(names)) != len(names):
+            raise InvalidInput("Two signatories have the same name.")
+        with self._store.transaction():
+            account_id = self._add_account_rows(number, holder, rule, watchlist)
+            for name, refs in prepared:
+                sid = self._add_signatory_row(account_id, number, name, None, None, None)
+                self._insert_references(sid, number, name, refs, source)
+        return self.get_account(number)
+
+    def list_accounts(self, search: str = "", *, watchlist: bool | None = None, status: str | None = None,
+                      limit: int = 200, offset: int = 0) -> list[AccountInfo]:  # fmt: skip
+        """Accounts whose number, holder or a signatory's name contains ``search`` (case-insensitive), by number.
+
+        ``watchlist``: only watch-list (True) or only real (False) accounts.
+        """
+        self._require("view", "list accounts")
+        return [_account_info(r) for r in self._store.list_accounts(
+            str(search or "").strip(), watchlist=watchlist, status=status, limit=limit, offset=offset)]  # fmt: skip
+
+    def get_account(self, number: str) -> AccountDetail:
+        """An account with its signatories and their non-retired references. Raises :class:`UnknownAccount`."""
+        self._require("view", "view accounts", account=str(number))
+        row = self._account_row(number)
+        return AccountDetail(_account_info(row), tuple(self._signatory_infos(row["id"])))
+
+    def set_mandate(self, number: str, mandate: str) -> AccountInfo:
+        """Change an account's signing rule. Supervisor only. Raises :class:`UnknownAccount`, :class:`MandateError`."""
+        self._require("register", "change mandates", account=str(number))
+        rule = str(policy.parse_mandate(mandate))
+        with self._store.transaction():
+            row = self._account_row(number)
+            self._store.update_account(row["id"], mandate=rule)
+            self._store.append_audit("mandate_changed", user=self._name, account=row["number"], subject=row["number"],
+                                     details={"from": row["mandate"], "to": rule})  # fmt: skip
+        return self._account_info(row["number"])
+
+    def set_account_status(self, number: str, status: str) -> AccountInfo:
+        """``active``, ``frozen`` or ``closed`` (cheques on a non-active account are refused). Supervisor only."""
+        self._require("register", "change account status", account=str(number))
+        if status not in ACCOUNT_STATUSES:
+            raise InvalidInput(f"Unknown account status {status!r}.", hint=f"Use one of: {', '.join(ACCOUNT_STATUSES)}.")
+        with self._store.transaction():
+            row = self._account_row(number)
+            self._store.update_account(row["id"], status=status)
+            self._store.append_audit("account_status_changed", user=self._name, account=row["number"],
+                                     subject=row["number"], details={"from": row["status"], "to": status})  # fmt: skip
+        return self._account_info(row["number"])
+
+    def _account_row(self, number: str) -> dict[str, Any]:
+        row = self._store.get_account(str(number).strip())
+        if row is None:
+            raise UnknownAccount(f"There is no account {number}.", hint="Check the number or list accounts.")
+        return row
+
+    def _account_info(self, number: str) -> AccountInfo:
+        return _account_info(self._account_row(number))
+
+    # --- signatories --------------------------------------------------------------
+
+    def add_signatory(self, account: str, name: str, *, panel: str | None = None,
+                      valid_from: dt.date | str | None = None, valid_until: dt.date | str | None = None) -> SignatoryInfo:  # fmt: skip
+        """Add a person who may sign for ``account``. Supervisor only.
+
+        ``valid_from`` / ``valid_until``: inclusive dates (``YYYY-MM-DD``).
+        Raises :class:`UnknownAccount`, :class:`InvalidInput` (empty or taken
+        name, bad dates, until before from).
+        """
+        self._require("register", "register signatories", account=str(account))
+        name = _clean_name(name, "signatory name")
+        start, end = _parse_date(valid_from, "valid from"), _parse_date(valid_until, "valid until")
+        if start and end and end < start:
+            raise InvalidInput(f"The signatory's authority ends ({end}) before it starts ({start}).")
+        panel = _clean_panel(panel)
+        with self._store.transaction():
+            row = self._account_row(account)
+            sid = self._add_signatory_row(row["id"], row["number"], name, panel, start, end)
+        return self._signatory_info(sid)
+
+    def _add_signatory_row(self, account_id: int, number: str, name: str, panel: str | None,
+                           start: dt.date | None, end: dt.date | None) -> int:  # fmt: skip
+        if self._store.find_signatory(account_id, name):
+            raise InvalidInput(f"Account {number} already has a signatory named {name}.")
+        sid = self._store.add_signatory(account_id, name, panel, _iso(start), _iso(end), created_by=self._name)
+        self._store.append_audit("signatory_added", user=self._name, account=number, subject=f"signatory {sid}",
+                                 details={"name": name, "panel": panel, "valid_from": _iso(start),
+                                          "valid_until": _iso(end)})  # fmt: skip
+        return sid
+
+    def update_signatory(self, signatory_id: int, *, panel: str | None = None,
+                         valid_from: dt.date | str | None = None, valid_until: dt.date | str | None = None,
+                         clear_panel: bool = False) -> SignatoryInfo:  # fmt: skip
+        """Change a signatory's panel or validity dates (None keeps a value; ``""`` clears a date). Supervisor only.
+
+        Raises :class:`UnknownAccount` (no such signatory), :class:`InvalidInput` (bad dates).
+        """
+        self._require("register", "change signatories", subject=f"signatory {signatory_id}")
+        with self._store.transaction():
+            row = self._signatory_row(signatory_id)
+            fields: dict[str, Any] = {}
+            if panel is not None or clear_panel:
+                fields["panel"] = None if clear_panel else _clean_panel(panel)
+            if valid_from is not None:
+                fields["valid_from"] = _iso(_parse_date(valid_from, "valid from")) if valid_from != "" else None
+            if valid_until is not None:
+                fields["valid_until"] = _iso(_parse_date(valid_until, "valid until")) if valid_until != "" else None
+            start = fields.get("valid_from", row["valid_from"])
+            end = fields.get("valid_until", row["valid_until"])
+            if start and end and end < start:
+                raise InvalidInput(f"The signatory's authority ends ({end}) before it starts ({start}).")
+            self._store.update_signatory(row["id"], **fields)
+            self._store.append_audit("signatory_changed", user=self._name, account=row["account"],
+                                     subject=f"signatory {row['id']}", details=fields)  # fmt: skip
+        return self._signatory_info(signatory_id)
+
+    def list_signatories(self, account: str) -> list[SignatoryInfo]:
+        """The signatories of ``account`` with their references. Raises :class:`UnknownAccount`."""
+        self._require("view", "view signatories", account=str(account))
+        return self._signatory_infos(self._account_row(account)["id"])
+
+    def _signatory_row(self, signatory_id: int) -> dict[str, Any]:
+        row = self._store.get_signatory(int(signatory_id))
+        if row is None:
+            raise UnknownAccount(f"There is no signatory {signatory_id}.")
+        return row
+
+    def _resolve_signatory(self, account: str, signatory: int | str) -> dict[str, Any]:
+        acc = self._account_row(account)
+        row = None
+        if isinstance(signatory, int) or (isinstance(signatory, str) and signatory.strip().isdigit()):
+            row = self._store.get_signatory(int(signatory))
+            if row is not None and row["account_id"] != acc["id"]:
+                row = None
+        if row is None and isinstance(signatory, str):
+            row = self._store.find_signatory(acc["id"], signatory.strip())
+        if row is None:
+            raise UnknownAccount(f"Account {acc['number']} has no signatory {signatory}.",
+                                 hint="Add it first with `chequeverify signatory add`.")  # fmt: skip
+        return row
+
+    def _signatory_info(self, signatory_id: int) -> SignatoryInfo:
+        row = self._signatory_row(signatory_id)
+        refs = self._store.references(signatory_id=row["id"], statuses=("pending", "active", "retiring"))
+        return _signatory_info(row, [self._reference_info(r) for r in refs])
+
+    def _signatory_infos(self, account_id: int) -> list[SignatoryInfo]:
+        refs = self._store.references(account_id=account_id, statuses=("pending", "active", "retiring"))
+        by_sig: dict[int, list[ReferenceInfo]] = {}
+        for r in refs:
+            by_sig.setdefault(r["signatory_id"], []).append(self._reference_info(r))
+        return [_signatory_info(s, by_sig.get(s["id"], [])) for s in self._store.signatories(account_id)]
+
+    # --- references ---------------------------------------------------------------
+
+    def add_references(self, account: str, signatory: int | str, sources: Sequence[im.ImageSource], *,
+                       source: str = "image", boxes: Sequence[Box | None] | None = None) -> list[ReferenceInfo]:  # fmt: skip
+        """Add 1-10 reference signatures for a signatory; they wait for a second supervisor's approval.
+
+        ``sources``: signature images (``source="image"``), cheques whose
+        signature the cheque reader crops (``"cheque"``; ``boxes`` may give
+        a clerk-drawn box per cheque) or specimen cards (``"card"``).
+        ``signatory``: its id or name. All or nothing: if one is refused,
+        none is added. Supervisor only.
+
+        Raises :class:`UnknownAccount` (account/signatory),
+        :class:`UnreadableScan` (a file cannot be read),
+        :class:`ReferenceRejected` (blank, too little ink, tiny, duplicate,
+        more than 10, expired signatory — the message names the file and
+        the reason), :class:`ModelError`.
+        """
+        self._require("register", "register reference signatures", account=str(account))
+        sig = self._resolve_signatory(account, signatory)
+        if sig["valid_until"] and sig["valid_until"] < dt.date.today().isoformat():
+            raise ReferenceRejected(
+                f"Signatory {sig['name']}'s authority expired on {sig['valid_until']}; no references can be added.",
+                hint="Extend the signatory's validity first if this is a mistake.",
+            )
+        existing = self._store.references(signatory_id=sig["id"], statuses=("pending", "active", "retiring"))
+        if not sources:
+            raise InvalidInput("Give at least one signature image.")
+        prepared = self._prepare_references(sources, source, existing=existing, boxes=boxes)
+        with self._store.transaction():
+            now = self._store.references(signatory_id=sig["id"], statuses=("pending", "active", "retiring"),
+                                         with_images=False)  # fmt: skip
+            if len(now) + len(prepared) > MAX_REFERENCES:
+                raise ReferenceRejected(
+                    f"Signatory {sig['name']} would have {len(now) + len(prepared)} references; at most "
+                    f"{MAX_REFERENCES} are kept.", hint="Retire some first.")  # fmt: skip
+            ids = self._insert_references(sig["id"], sig["account"], sig["name"], prepared, source)
+        return [self._reference_info(self._store.get_reference(i)) for i in ids]  # type: ignore[arg-type]
+
+    def _prepare_references(self, sources: Sequence[im.ImageSource], source: str, *,
+                            existing: Sequence[dict[str, Any]], boxes: Sequence[Box | None] | None = None) -> list[dict]:  # fmt: skip
+        """Read, crop, clean, quality-check and embed specimens (no database writes)."""
+        from chequeverify import imaging
+        from chequeverify.imaging.normalise import find_ink, normalise_signature
+
+        if source not in REFERENCE_SOURCES:
+            raise InvalidInput(f"Unknown reference source {source!r}.", hint=f"Use one of {', '.join(REFERENCE_SOURCES)}.")
+        if not 1 <= len(sources) <= MAX_REFERENCES:
+            raise ReferenceRejected(f"Give between {MIN_REFERENCES} and {MAX_REFERENCES} reference signatures, not {len(sources)}.")
+        if boxes is not None and len(boxes) != len(sources):
+            raise InvalidInput("Give one box (or None) per cheque.")
+        known = [(r["image_sha256"], normalise_signature(im.png_grey(r["image_png"])), r["id"]) for r in existing]
+        prepared: list[dict] = []
+        for i, src in enumerate(sources):
+            label = im.source_name(src) or f"image {i + 1}"
+            try:
+                page = self._load_image(src)
+                if source == "cheque":
+                    box = _check_box(boxes[i], page) if boxes is not None and boxes[i] is not None else None
+                    _, grey = imaging.extract_signature(page, box=box)
+                else:
+                    grey = imaging.clean_signature(page)
+                grey = np.asarray(grey, dtype=np.uint8)
+                stats = find_ink(grey)
+            except SignatureNotFound as exc:
+                raise ReferenceRejected(f"{label}: no signature found ({exc.message})") from exc
+            except UnreadableScan as exc:
+                raise UnreadableScan(f"{label}: {exc.message}", hint=exc.hint) from exc
+            x0, y0, x1, y1 = stats.box
+            if stats.pixels < MIN_REFERENCE_INK_PIXELS:
+                raise ReferenceRejected(f"{label}: too little ink ({stats.pixels} pixels); the signature is too faint or too small.")
+            if x1 - x0 < MIN_REFERENCE_WIDTH or y1 - y0 < MIN_REFERENCE_HEIGHT:
+                raise ReferenceRejected(f"{label}: the signature is tiny ({x1 - x0}×{y1 - y0} pixels); scan it at 200 dpi or more.")
+            grey = im.crop_to_ink(grey, stats.box)
+            png = im.grey_png(grey)
+            digest = im.sha256_hex(png)
+            norm = normalise_signature(grey)
+            for other_sha, other_norm, other_id in known:
+                if other_sha == digest or float(np.abs(other_norm - norm).mean()) < DUPLICATE_MEAN_DIFFERENCE:
+                    what = f"reference {other_id}" if other_id is not None else "another image of this batch"
+                    raise ReferenceRejected(f"{label}: a duplicate of {what}; give a different signing.")
+            known.append((digest, norm, None))
+            prepared.append({"label": label, "source_name": im.source_name(src), "grey": grey, "png": png,
+                             "sha": digest, "ink": stats.pixels})  # fmt: skip
+        model = self.workspace.load_model()
+        vectors = np.asarray(model.embed([p["grey"] for p in prepared]), dtype=np.float32)
+        for p, v in zip(prepared, vectors):
+            p["embedding"], p["dim"], p["model_id"] = im.embedding_bytes(v), int(v.shape[0]), str(model.model_id)
+        return prepared
+
+    def _insert_references(self, signatory_id: int, account: str, signatory: str, prepared: Sequence[dict],
+                           source: str) -> list[int]:  # fmt: skip
+        ids = []
+        for p in prepared:
+            h, w = p["grey"].shape
+            rid = self._store.add_reference({
+                "signatory_id": signatory_id, "status": "pending", "source": source, "source_name": p["source_name"],
+                "image_sha256": p["sha"], "image_png": p["png"], "width": w, "height": h, "ink_pixels": p["ink"],
+                "embedding": p["embedding"], "embedding_dim": p["dim"], "model_id": p["model_id"],
+                "added_by": self._name,
+            })  # fmt: skip
+            self._store.append_audit("reference_added", user=self._name, account=account, subject=f"reference {rid}",
+                                     details={"signatory_id": signatory_id, "signatory": signatory, "source": source,
+                                              "file": p["source_name"], "image_sha256": p["sha"]})  # fmt: skip
+            ids.append(rid)
+        return ids
+
+    def pending_references(self) -> list[ReferenceInfo]:
+        """References (and retirements) waiting for a second supervisor, oldest first."""
+        self._require("view", "view pending references")
+        rows = self._store.references(statuses=("pending", "retiring"))
+        return [self._reference_info(r) for r in rows]
+
+    def get_reference(self, reference_id: int) -> ReferenceInfo:
+        """One reference, any status. Raises :class:`UnknownAccount`."""
+        self._require("view", "view references", subject=f"reference {reference_id}")
+        return self._reference_info(self._reference_row(reference_id))
+
+    def approve_reference(self, reference_id: int, note: str = "") -> ReferenceInfo:
+        """The checker's approval: a pending reference becomes active, a retiring one retired.
+
+        Supervisor only, and not the one who made the change (maker-checker).
+        Raises :class:`UnknownAccount`, :class:`PermissionDenied` (same
+        supervisor), :class:`InvalidInput` (nothing to approve).
+        """
+        return self._review_reference(reference_id, True, note)
+
+    def reject_reference(self, reference_id: int, reason: str) -> ReferenceInfo:
+        """The checker refuses: a pending reference is rejected, a retirement is cancelled. Supervisor only."""
+        if not str(reason or "").strip():
+            raise InvalidInput("Give a reason for refusing the change.")
+        return self._review_reference(reference_id, False, reason)
+
+    def _review_reference(self, reference_id: int, approve: bool, note: str) -> ReferenceInfo:
+        self._require("approve", "approve reference changes", subject=f"reference {reference_id}")
+        row = self._reference_row(reference_id)
+        if row["status"] not in ("pending", "retiring"):
+            raise InvalidInput(f"Reference {reference_id} is {row['status']}; there is nothing to approve.")
+        maker = row["added_by"] if row["status"] == "pending" else (row["retire_requested_by"] or row["added_by"])
+        if maker.lower() == self._name.lower():
+            with self._store.transaction():
+                self._store.append_audit("permission_denied", user=self._name, account=row["account"],
+                                         subject=f"reference {reference_id}",
+                                         details={"action": "review own reference change"})  # fmt: skip
+            raise PermissionDenied("A second supervisor must review this change (you made it).",
+                                   hint="Ask another supervisor.")  # fmt: skip
+        with self._store.transaction():
+            row = self._reference_row(reference_id)  # re-read inside the transaction
+            if row["status"] not in ("pending", "retiring"):
+                raise InvalidInput(f"Reference {reference_id} is {row['status']}; there is nothing to approve.")
+            new, kind = {
+                ("pending", True): ("active", "reference_approved"),
+                ("pending", False): ("rejected", "reference_refused"),
+                ("retiring", True): ("retired", "reference_retired"),
+                ("retiring", False): ("active", "reference_retirement_refused"),
+            }[(row["status"], approve)]
+            self._store.update_reference(row["id"], status=new, reviewed_by=self._name,
+                                         reviewed_at=_utc_now(), review_note=str(note or "").strip() or None)  # fmt: skip
+            self._store.append_audit(kind, user=self._name, account=row["account"], subject=f"reference {reference_id}",
+                                     details={"signatory_id": row["signatory_id"], "note": note or None,
+                                              "maker": maker})  # fmt: skip
+            self._store.bump_references_version()
+        return self._reference_info(self._reference_row(reference_id))
+
+    def retire_reference(self, reference_id: int, reason: str) -> ReferenceInfo:
+        """Ask to remove a reference from scoring; it stays in force until a second supervisor approves.
+
+        Supervisor only. Raises :class:`UnknownAccount`, :class:`InvalidInput`
+        (not active, no reason, the signatory's last reference).
+        """
+        self._require("register", "retire reference signatures", subject=f"reference {reference_id}")
+        if not str(reason or "").strip():
+            raise InvalidInput("Give a reason for retiring the reference.")
+        with self._store.transaction():
+            row = self._reference_row(reference_id)
+            if row["status"] != "active":
+                raise InvalidInput(f"Reference {reference_id} is {row['status']}; only active ones can be retired.")
+            self._store.update_reference(row["id"], status="retiring", retire_requested_by=self._name,
+                                         retire_reason=str(reason).strip())
+            self._store.append_audit("reference_retirement_requested", user=self._name, account=row["account"],
+                                     subject=f"reference {reference_id}", details={"reason": reason})  # fmt: skip
+        return self._reference_info(self._reference_row(reference_id))
+
+    def re_embed_references(self, *, batch: int = 64) -> ReEmbedSummary:
+        """Recompute every reference's embedding with the current model from its stored image (one transaction).
+
+        Supervisor only. Raises :class:`ModelError`.
+        """
+        self._require("re_embed", "re-embed references")
+        model = self.workspace.load_model()
+        start = time.perf_counter()
+        rows = self._store.references(with_images=True)
+        updates = []
+        for i in range(0, len(rows), batch):
+            chunk = rows[i : i + batch]
+            vectors = np.asarray(model.embed([im.png_grey(r["image_png"]) for r in chunk]), dtype=np.float32)
+            updates += [(r["id"], v) for r, v in zip(chunk, vectors)]
+        with self._store.transaction():
+            for rid, v in updates:
+                self._store.update_reference(rid, embedding=im.embedding_bytes(v), embedding_dim=int(v.shape[0]),
+                                             model_id=str(model.model_id))  # fmt: skip
+            self._store.bump_references_version()
+            self._store.append_audit("references_reembedded", user=self._name,
+                                     details={"model_id": str(model.model_id), "references": len(updates)})  # fmt: skip
+        return ReEmbedSummary(str(model.model_id), len(updates), time.perf_counter() - start)
+
+    def _reference_row(self, reference_id: int) -> dict[str, Any]:
+        row = self._store.get_reference(int(reference_id))
+        if row is None:
+            raise UnknownAccount(f"There is no reference {reference_id}.")
+        return row
+
+    def _reference_info(self, row: dict[str, Any]) -> ReferenceInfo:
+        image = self.workspace._reference_image(row["id"], row.get("image_png"))
+        return ReferenceInfo(
+            id=row["id"], account=row["account"], signatory_id=row["signatory_id"], signatory=row["signatory"],
+            status=row["status"], source=row["source"], source_name=row["source_name"], image=image,
+            model_id=row["model_id"], added_by=row["added_by"], added_at=row["added_at"],
+            reviewed_by=row["reviewed_by"], reviewed_at=row["reviewed_at"], review_note=row["review_note"],
+        )  # fmt: skip
+
+    # --- cheques ------------------------------------------------------------------
+
+    def _load_image(self, source: im.ImageSource, page: int = 0) -> Image.Image:
+        from chequeverify import imaging
+
+        if isinstance(source, (Image.Image, np.ndarray)):
+            return im.as_pil(source)
+        if isinstance(source, (str, Path)):
+            im.read_source_bytes(source)  # size and existence checks with a clear message
+        return imaging.load_scan(source, page=page)
+
+    def _read(self, source: im.ImageSource, page: int, boxes: Sequence[Box] | None) -> tuple:
+        """(page image, file sha256, file name, [(Located, grey crop)]) — no writes."""
+        from chequeverify import imaging
+
+        if isinstance(source, (Image.Image, np.ndarray)):
+            sha = im.image_fingerprint(source)
+            image = im.as_pil(source)
+        else:
+            data = im.read_source_bytes(source)
+            sha = im.sha256_hex(data)
+            image = imaging.load_scan(data, page=page)
+        found = []
+        for box in boxes or [None]:
+            checked = _check_box(box, image) if box is not None else None
+            loc, crop = imaging.extract_signature(image, box=checked)
+            located = Located(box=tuple(int(v) for v in (checked or loc.box)),  # type: ignore[arg-type]
+                              confidence=1.0 if checked else float(loc.confidence),
+                              layout=str(getattr(loc, "layout", None) or "unknown"),
+                              rotated=int(getattr(loc, "rotated", 0) or 0), corrected=checked is not None)  # fmt: skip
+            found.append((located, np.asarray(crop, dtype=np.uint8)))
+        return image, sha, im.source_name(source), found
+
+    def read_cheque(self, source: im.ImageSource, *, page: int = 0, box: Box | None = None) -> ChequeReading:
+        """Read a cheque and find its signature without writing anything (the GUI's preview).
+
+        ``box``: a clerk-corrected signature box. Raises :class:`UnreadableScan`,
+        :class:`SignatureNotFound`, :class:`InvalidInput` (box outside the image).
+        """
+        self._require("read_cheque", "read cheques")
+        image, sha, name, found = self._read(source, page, [box] if box else None)
+        located, crop = found[0]
+        return ChequeReading(file_name=name, file_sha256=sha, image=image, located=located, signature=crop)
+
+    def verify(self, source: im.ImageSource, account: str, *, amount: Decimal | str | float | None = None,
+               box: Box | None = None, boxes: Sequence[Box] | None = None, page: int = 0) -> Verification:  # fmt: skip
+        """Verify a cheque against an account: locate, clean, embed, score every signatory, apply the mandate.
+
+        ``amount``: the cheque's amount (for amount-tiered mandates; without
+        it the strictest tier applies). ``box``: a clerk-corrected signature
+        box; ``boxes``: one box per signature for multi-signature cheques.
+        The verification (model decision, scores, the signature crop) and
+        its audit event are stored in one transaction; a human then
+        confirms or overrides it with :meth:`decide`.
+
+        Raises :class:`UnknownAccount`, :class:`InvalidInput` (account not
+        active or a watch-list, bad amount or box), :class:`UnreadableScan`,
+        :class:`SignatureNotFound` (blank cheque), :class:`MandateError` (no
+        valid signatory with approved references / mandate cannot be met),
+        :class:`ModelError` (model missing or references embedded by another
+        model).
+        """
+        t0 = time.perf_counter()
+        user = self._require("verify", "verify cheques", account=str(account))
+        acc = self._account_row(account)
+        if acc["watchlist"]:
+            raise InvalidInput(f"{acc['number']} is a watch-list of known forgers, not an account to pay from.")
+        if acc["status"] != "active":
+            raise InvalidInput(f"Account {acc['number']} is {acc['status']}; its cheques cannot be paid.")
+        value = _parse_amount(amount)
+        mandate = policy.parse_mandate(acc["mandate"])
+        model = self.workspace.load_model()
+        today = dt.date.today()
+        sets = self._reference_sets(acc["id"], model)
+        valid_sets = [s for s in sets if s["valid"]]
+        signers_preview = [policy.Signer(s["id"], s["name"], s["panel"], Thresholds(1, 0)) for s in valid_sets]
+        policy.check_feasible(mandate, signers_preview, value)
+        image, sha, name, found = self._read(source, page, list(boxes) if boxes else ([box] if box else None))
+        crops = [c for _, c in found]
+        queries = np.asarray(model.embed(crops), dtype=np.float32)
+        base = self._thresholds_info(model)
+        global_t = Thresholds(base.accept, base.reject)
+        # score every signatory (valid or not) against every signature found
+        per_sig: list[dict[str, Any]] = []
+        for s in sets:
+            adapted = self._adapted(model, s, global_t, base.adapt_per_signatory)
+            scores = [float(model.score(q, s["matrix"])) for q in queries]
+            per_sig.append({**s, "thresholds": adapted.thresholds, "adapt_reason": adapted.reason, "scores": scores})
+        valid = [p for p in per_sig if p["valid"]]
+        signers = [policy.Signer(p["id"], p["name"], p["panel"], p["thresholds"]) for p in valid]
+        result = policy.evaluate(mandate, signers, [[p["scores"][i] for p in valid] for i in range(len(crops))], value)
+        attributed = {o.signer_id: o for o in result.outcomes if o.signer_id is not None}
+        reasons = list(result.reasons)
+        sig_scores: list[SignatoryScore] = []
+        stored_scores: list[dict[str, Any]] = []
+        for p in per_sig:
+            o = attributed.get(p["id"])
+            q_index = o.index if o is not None else int(np.argmax(p["scores"]))
+            score = p["scores"][q_index]
+            decision = policy.decide(score, p["thresholds"])
+            q = queries[q_index]
+            ref_scores = tuple(
+                ReferenceScore(rid, float(model.score(q, p["matrix"][k : k + 1])), self.workspace._reference_image(rid))
+                for k, rid in enumerate(p["ref_ids"])
+            )  # fmt: skip
+            note = p["adapt_reason"]
+            if not p["valid"]:
+                note = f"not valid on {today}: {p['validity']}"
+                if decision is Decision.ACCEPT:
+                    reasons.append(f"the signature matches {p['name']}, whose signing authority is {p['validity']}")
+            sig_scores.append(SignatoryScore(
+                signatory_id=p["id"], name=p["name"], panel=p["panel"], score=score, decision=decision,
+                accept=p["thresholds"].accept, reject=p["thresholds"].reject, valid=p["valid"],
+                attributed=o is not None, references=ref_scores, note=note))  # fmt: skip
+            stored_scores.append({"signatory_id": p["id"], "name": p["name"], "panel": p["panel"], "score": score,
+                                  "decision": decision.value, "accept": p["thresholds"].accept,
+                                  "reject": p["thresholds"].reject, "valid": p["valid"], "attributed": o is not None,
+                                  "signature": q_index, "note": note,
+                                  "references": [[r.reference_id, r.score] for r in ref_scores]})  # fmt: skip
+        order = sorted(range(len(sig_scores)), key=lambda k: (not sig_scores[k].attributed, -_finite(sig_scores[k].score)))
+        sig_scores = [sig_scores[k] for k in order]
+        stored_scores = [stored_scores[k] for k in order]
+        deciding = [o.score for o in result.outcomes]
+        score = min(deciding) if deciding else float("nan")
+        located = found[0][0]
+        mandate_check = MandateCheck(str(mandate), result.rule, result.met, result.required)
+        signatures_json = [{"index": i, "box": list(loc.box), "confidence": loc.confidence, "corrected": loc.corrected}
+                           for i, (loc, _) in enumerate(found)]  # fmt: skip
+        with self._store.transaction():
+            seen = self._store.cheques_with_sha(sha)
+            if seen:
+                reasons.append(f"this file was verified before (cheque {', '.join(map(str, seen))})")
+            cheque_id = self._store.add_cheque({
+                "account_id": acc["id"], "file_sha256": sha, "file_name": name,
+                "amount": None if value is None else str(value), "box": json.dumps(list(located.box)),
+                "box_corrected": int(located.corrected), "confidence": located.confidence, "layout": located.layout,
+                "rotated": located.rotated, "signature_png": im.grey_png(crops[0]), "model_id": str(model.model_id),
+                "model_decision": result.decision.value, "score": _finite_or_none(score),
+                "mandate": str(mandate), "rule": result.rule, "mandate_met": int(result.met),
+                "required": result.required, "thresholds": json.dumps(dataclasses.asdict(base)),
+                "scores": json.dumps({"signatories": stored_scores, "signatures": signatures_json}),
+                "reasons": json.dumps(reasons), "verified_by": user["name"],
+            })  # fmt: skip
+            self._store.append_audit("verified", user=user["name"], account=acc["number"], subject=f"cheque {cheque_id}",
+                                     details={"file_sha256": sha, "file": name, "amount": None if value is None else str(value),
+                                              "decision": result.decision.value, "score": _finite_or_none(score),
+                                              "box": list(located.box), "box_corrected": located.corrected,
+                                              "model_id": str(model.model_id),
+                                              "scores": {s["name"]: _finite_or_none(s["score"]) for s in stored_scores}})  # fmt: skip
+            row = self._store.get_cheque(cheque_id)
+        return Verification(
+            cheque_id=cheque_id, account=_account_info(acc), file_name=name, file_sha256=sha, amount=value,
+            located=located, query_image=crops[0], cheque_image=image, signatories=tuple(sig_scores),
+            mandate=mandate_check, thresholds=base, decision=result.decision, score=score, reasons=tuple(reasons),
+            model_id=str(model.model_id), verified_by=user["name"], verified_at=row["verified_at"],  # type: ignore[index]
+            final=None, seen_before=tuple(seen), elapsed_ms=(time.perf_counter() - t0) * 1000,
+        )  # fmt: skip
+
+    def _reference_sets(self, account_id: int, model: Any) -> list[dict[str, Any]]:
+        """Each signatory of the account with scoring references: ids, embedding matrix (K×D), validity today."""
+        rows = self._store.references(account_id=account_id, statuses=("active", "retiring"), with_images=False)
+        by_sig: dict[int, list[dict]] = {}
+        for r in rows:
+            if r["model_id"] != str(model.model_id) or r["embedding_dim"] != int(model.embedding_dim):
+                raise ModelError(
+                    f"Reference {r['id']} was embedded by model {r['model_id']}, not {model.model_id}.",
+                    hint="A supervisor must run `chequeverify references re-embed`.",
+                )
+            by_sig.setdefault(r["signatory_id"], []).append(r)
+        today = dt.date.today().isoformat()
+        out = []
+        for s in self._store.signatories(account_id):
+            refs = by_sig.get(s["id"])
+            if not refs:
+                continue
+            matrix = np.stack([im.bytes_embedding(r["embedding"], r["embedding_dim"]) for r in refs])
+            valid, validity = _validity(s, today)
+            out.append({"id": s["id"], "name": s["name"], "panel": s["panel"], "valid": valid, "validity": validity,
+                        "ref_ids": [r["id"] for r in refs], "matrix": matrix})  # fmt: skip
+        return out
+
+    def _adapted(self, model: Any, sig: dict[str, Any], base: Thresholds, enabled: bool) -> policy.Adaptation:
+        if not enabled:
+            return policy.Adaptation(base, 0.0, None, "not adapted: adaptation is off")
+        matrix = sig["matrix"]
+        k = matrix.shape[0]
+        loo = []
+        if k >= policy.decision.MIN_REFERENCES_TO_ADAPT:
+            for i in range(k):
+                rest = np.delete(matrix, i, axis=0)
+                loo.append(float(model.score(matrix[i], rest)))
+        return policy.adapt_thresholds(base, loo)
+
+    def get_cheque(self, cheque_id: int) -> Verification:
+        """A past verification as stored (``cheque_image`` is None), with its latest human decision.
+
+        Raises :class:`UnknownAccount` (no such cheque).
+        """
+        self._require("history", "view verified cheques", subject=f"cheque {cheque_id}")
+        row = self._cheque_row(cheque_id)
+        acc = self._store.get_account_by_id(row["account_id"])
+        stored = json.loads(row["scores"])
+        thresholds = ThresholdInfo(**json.loads(row["thresholds"]))
+        sigs = []
+        for s in stored["signatories"]:
+            refs = tuple(ReferenceScore(rid, sc, self.workspace._reference_image(rid)) for rid, sc in s["references"])
+            sigs.append(SignatoryScore(
+                signatory_id=s["signatory_id"], name=s["name"], panel=s["panel"], score=_nan_if_none(s["score"]),
+                decision=Decision(s["decision"]), accept=s["accept"], reject=s["reject"], valid=s["valid"],
+                attributed=s["attributed"], references=refs, note=s.get("note", "")))  # fmt: skip
+        box = tuple(json.loads(row["box"]))
+        located = Located(box=box, confidence=row["confidence"] or 0.0, layout=row["layout"] or "unknown",  # type: ignore[arg-type]
+                          rotated=row["rotated"], corrected=bool(row["box_corrected"]))  # fmt: skip
+        latest = self._store.latest_decision(row["id"])
+        return Verification(
+            cheque_id=row["id"], account=_account_info(acc), file_name=row["file_name"],  # type: ignore[arg-type]
+            file_sha256=row["file_sha256"], amount=None if row["amount"] is None else Decimal(row["amount"]),
+            located=located, query_image=im.png_grey(row["signature_png"]), cheque_image=None,
+            signatories=tuple(sigs), mandate=MandateCheck(row["mandate"], row["rule"], bool(row["mandate_met"]), row["required"]),
+            thresholds=thresholds, decision=Decision(row["model_decision"]), score=_nan_if_none(row["score"]),
+            reasons=tuple(json.loads(row["reasons"])), model_id=row["model_id"], verified_by=row["verified_by"],
+            verified_at=row["verified_at"], final=_clerk_decision(latest) if latest else None,
+            seen_before=tuple(i for i in self._store.cheques_with_sha(row["file_sha256"]) if i < row["id"]),
+        )  # fmt: skip
+
+    def _cheque_row(self, cheque_id: int | str) -> dict[str, Any]:
+        try:
+            cid = int(cheque_id)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"{cheque_id!r} is not a cheque id (a number).") from None
+        row = self._store.get_cheque(cid)
+        if row is None:
+            raise UnknownAccount(f"There is no verified cheque {cheque_id}.")
+        return row
+
+    def list_cheques(self, *, account: str | None = None, since: dt.date | str | None = None,
+                     until: dt.date | str | None = None, model_decision: Decision | str | None = None,
+                     status: str | None = None, user: str | None = None, limit: int | None = 500) -> list[ChequeRecord]:  # fmt: skip
+        """Verified cheques, newest first, with their latest human decision.
+
+        ``since`` / ``until``: inclusive dates (UTC); ``status``:
+        ``undecided``, ``final``, ``awaiting_approval`` or ``refused``;
+        ``user``: who verified. Raises :class:`InvalidInput` (bad date or status).
+        """
+        self._require("history", "view verified cheques", account=account)
+        if status not in (None, "undecided", "final", "awaiting_approval", "refused"):
+            raise InvalidInput(f"Unknown decision status {status!r}.")
+        rows = self._store.list_cheques(
+            account=account, since=_date_start(since), until=_date_end(until),
+            model_decision=Decision.parse(model_decision).value if model_decision else None,
+            verified_by=user, decision_status=status, limit=limit)  # fmt: skip
+        return [_cheque_record(r) for r in rows]
+
+    # --- decisions ----------------------------------------------------------------
+
+    def decide(self, cheque_id: int, decision: Decision | str, reason: str = "") -> ClerkDecision:
+        """Confirm or override the model's decision on a verified cheque.
+
+        A reason is required to override. Overriding a model REJECT to
+        ACCEPT waits for the approval of a supervisor other than the one who
+        overrode (:meth:`approve_override`), even when a supervisor made it.
+        A later decision supersedes an earlier one; all are kept, and the
+        model's decision is never changed. Raises :class:`UnknownAccount`
+        (no cheque), :class:`InvalidInput` (bad decision, missing reason).
+        """
+        user = self._require("decide", "decide on cheques", subject=f"cheque {cheque_id}")
+        choice = Decision.parse(decision)
+        reason = str(reason or "").strip()
+        with self._store.transaction():
+            row = self._cheque_row(cheque_id)
+            model_decision = Decision(row["model_decision"])
+            is_override = choice is not model_decision
+            if is_override and not reason:
+                raise InvalidInput("Give a reason to override the model's decision.",
+                                   hint="Say what you checked (e.g. 'called the customer').")  # fmt: skip
+            status = "awaiting_approval" if (model_decision is Decision.REJECT and choice is Decision.ACCEPT) else "final"
+            previous = self._store.latest_decision(row["id"])
+            if previous and previous["status"] in ("final", "awaiting_approval"):
+                self._store.update_decision(previous["id"], status="superseded")
+            did = self._store.add_decision({"cheque_id": row["id"], "decision": choice.value,
+                                            "reason": reason or "confirmed", "is_override": int(is_override),
+                                            "status": status, "decided_by": user["name"]})  # fmt: skip
+            kind = "override_requested" if status == "awaiting_approval" else ("overridden" if is_override else "decided")
+            self._store.append_audit(kind, user=user["name"], account=row["account"], subject=f"cheque {row['id']}",
+                                     details={"decision": choice.value, "model_decision": model_decision.value,
+                                              "reason": reason or "confirmed", "status": status})  # fmt: skip
+            return _clerk_decision(self._store.latest_decision(row["id"]))  # type: ignore[arg-type]
+
+    def pending_overrides(self) -> list[ClerkDecision]:
+        """Overrides of a model REJECT waiting for a supervisor, oldest first."""
+        self._require("history", "view pending overrides")
+        return [_clerk_decision(r) for r in self._store.decisions_awaiting_approval()]
+
+    def approve_override(self, cheque_id: int, note: str = "") -> ClerkDecision:
+        """A supervisor (not the one who overrode) approves an override of a REJECT; it becomes final.
+
+        Raises :class:`UnknownAccount`, :class:`InvalidInput` (nothing
+        waiting), :class:`PermissionDenied` (not a supervisor, or one's own override).
+        """
+        return self._review_override(cheque_id, True, note)
+
+    def refuse_override(self, cheque_id: int, reason: str) -> ClerkDecision:
+        """A supervisor refuses an override of a REJECT: the model's REJECT stands. Raises as :meth:`approve_override`."""
+        if not str(reason or "").strip():
+            raise InvalidInput("Give a reason for refusing the override.")
+        return self._review_override(cheque_id, False, reason)
+
+    def _review_override(self, cheque_id: int, approve: bool, note: str) -> ClerkDecision:
+        user = self._require("approve_override", "approve overrides", subject=f"cheque {cheque_id}")
+        row = self._cheque_row(cheque_id)
+        latest = self._store.latest_decision(row["id"])
+        if latest is None or latest["status"] != "awaiting_approval":
+            raise InvalidInput(f"Cheque {cheque_id} has no override waiting for approval.")
+        if latest["decided_by"].lower() == user["name"].lower():
+            with self._store.transaction():
+                self._store.append_audit("permission_denied", user=user["name"], account=row["account"],
+                                         subject=f"cheque {row['id']}", details={"action": "approve own override"})  # fmt: skip
+            raise PermissionDenied("Another supervisor must approve this override (you made it).")
+        with self._store.transaction():
+            self._store.update_decision(latest["id"], status="final" if approve else "refused", reviewed_by=user["name"],
+                                        reviewed_at=_utc_now(), review_note=str(note or "").strip() or None)  # fmt: skip
+            self._store.append_audit("override_approved" if approve else "override_refused", user=user["name"],
+                                     account=row["account"], subject=f"cheque {row['id']}",
+                                     details={"decision": latest["decision"], "maker": latest["decided_by"],
+                                              "note": note or None})  # fmt: skip
+            return _clerk_decision(self._store.latest_decision(row["id"]))  # type: ignore[arg-type]
+
+    # --- identification -----------------------------------------------------------
+
+    def identify(self, source: im.ImageSource, *, cheque: bool = False, top: int = 5, box: Box | None = None,
+                 page: int = 0, images: bool = True) -> Identification:  # fmt: skip
+        """Who signed this? Rank every enrolled signatory (watch-lists included) by score.
+
+        ``cheque``: the input is a cheque (the signature is located first;
+        ``box`` corrects it) rather than a signature image. ``images``:
+        include each candidate's first reference image. Nothing is stored
+        but an audit event. Raises :class:`UnreadableScan`,
+        :class:`SignatureNotFound`, :class:`InvalidInput` (top < 1),
+        :class:`ModelError`.
+        """
+        t0 = time.perf_counter()
+        from chequeverify import imaging
+
+        user = self._require("identify", "identify signatures")
+        if not isinstance(top, int) or top < 1:
+            raise InvalidInput("--top must be a positive number.")
+        model = self.workspace.load_model()
+        located = None
+        if cheque:
+            _, sha, name, found = self._read(source, page, [box] if box else None)
+            located, crop = found[0]
+        else:
+            page_image = self._load_image(source, page)
+            crop = np.asarray(imaging.clean_signature(page_image), dtype=np.uint8)
+            name = im.source_name(source)
+            sha = None
+        query = np.asarray(model.embed([crop]), dtype=np.float32)[0]
+        ids, groups, matrix = self.workspace._identification_index(model)
+        base = self._thresholds_info(model)
+        candidates: list[Candidate] = []
+        signatories = 0
+        if len(ids):
+            gids, scores = model.score_groups(query, matrix, groups)
+            gids, scores = np.asarray(gids), np.asarray(scores, dtype=np.float64)
+            signatories = len(gids)
+            n = min(top, len(gids))
+            best = np.argpartition(-scores, n - 1)[:n] if n < len(gids) else np.arange(len(gids))
+            best = best[np.argsort(-scores[best], kind="stable")]
+            directory = self._store.signatory_directory()
+            for rank, k in enumerate(best, start=1):
+                sid = int(gids[k])
+                d = directory.get(sid, {})
+                ref_image = None
+                if images:
+                    first = int(ids[np.flatnonzero(groups == sid)[0]])
+                    ref_image = self.workspace._reference_image(first)
+                candidates.append(Candidate(rank=rank, score=float(scores[k]), account=d.get("account", "?"),
+                                            holder=d.get("holder", "?"), signatory_id=sid,
+                                            signatory=d.get("name", "?"), watchlist=bool(d.get("watchlist")),
+                                            reference_image=ref_image))  # fmt: skip
+        hits = tuple(c for c in candidates if c.watchlist and c.score >= base.accept)
+        with self._store.transaction():
+            self._store.append_audit("identified", user=user["name"], subject=name,
+                                     details={"file_sha256": sha, "top": [[c.account, c.signatory, round(c.score, 6)]
+                                                                          for c in candidates],
+                                              "watchlist_hits": [c.account for c in hits]})  # fmt: skip
+        return Identification(query_image=crop, located=located, candidates=tuple(candidates),
+                              references_searched=int(len(ids)), signatories_searched=signatories,
+                              model_id=str(model.model_id), accept=base.accept, watchlist_hits=hits,
+                              elapsed_ms=(time.perf_counter() - t0) * 1000)  # fmt: skip
+
+    # --- thresholds ---------------------------------------------------------------
+
+    def thresholds(self) -> ThresholdInfo:
+        """The global thresholds in force for the current model. Raises :class:`ModelError`."""
+        self._require("view", "view thresholds")
+        return self._thresholds_info(self.workspace.load_model())
+
+    def _thresholds_info(self, model: Any) -> ThresholdInfo:
+        mt = model.thresholds
+        model_accept, model_reject = float(mt.accept), float(mt.reject)
+        adapt = (self._store.get_setting(_SETTING_ADAPT, "1") or "1") == "1"
+        row = self._store.setting_row(_SETTING_THRESHOLDS)
+        if row:
+            saved = json.loads(row["value"])
+            if saved.get("model_id") == str(model.model_id):
+                return ThresholdInfo(saved["accept"], saved["reject"], "workspace", str(model.model_id), model_accept,
+                                     model_reject, adapt, row["changed_by"], row["changed_at"])  # fmt: skip
+        return ThresholdInfo(model_accept, model_reject, "model", str(model.model_id), model_accept, model_reject, adapt)
+
+    def set_thresholds(self, accept: float | None = None, reject: float | None = None, *,
+                       adapt_per_signatory: bool | None = None) -> ThresholdInfo:  # fmt: skip
+        """Change the global thresholds (for the current model) and/or per-signatory adaptation. Supervisor only.
+
+        Raises :class:`InvalidInput` (not numbers, accept < reject), :class:`ModelError`.
+        """
+        self._require("thresholds", "change thresholds")
+        model = self.workspace.load_model()
+        current = self._thresholds_info(model)
+        new = Thresholds(float(current.accept if accept is None else accept),
+                         float(current.reject if reject is None else reject))  # fmt: skip
+        with self._store.transaction():
+            if accept is not None or reject is not None:
+                self._store.set_setting(_SETTING_THRESHOLDS, json.dumps(
+                    {"model_id": str(model.model_id), "accept": new.accept, "reject": new.reject}), changed_by=self._name)  # fmt: skip
+            if adapt_per_signatory is not None:
+                self._store.set_setting(_SETTING_ADAPT, "1" if adapt_per_signatory else "0", changed_by=self._name)
+            self._store.append_audit("thresholds_changed", user=self._name, details={
+                "model_id": str(model.model_id), "from": [current.accept, current.reject], "to": [new.accept, new.reject],
+                "adapt_per_signatory": current.adapt_per_signatory if adapt_per_signatory is None else adapt_per_signatory})  # fmt: skip
+        return self._thresholds_info(model)
+
+    def reset_thresholds(self) -> ThresholdInfo:
+        """Go back to the model's own thresholds. Supervisor only."""
+        self._require("thresholds", "change thresholds")
+        model = self.workspace.load_model()
+        with self._store.transaction():
+            self._store.delete_setting(_SETTING_THRESHOLDS)
+            self._store.append_audit("thresholds_reset", user=self._name, details={"model_id": str(model.model_id)})
+        return self._thresholds_info(model)
+
+    def recent_scores(self, limit: int = 500, *, account: str | None = None) -> ScoreHistory:
+        """The latest ``limit`` verification scores (for a histogram beside the thresholds). Raises :class:`ModelError`."""
+        self._require("history", "view scores")
+        rows = self._store.recent_scores(int(limit), account)
+        t = self._thresholds_info(self.workspace.load_model())
+        return ScoreHistory(
+            scores=np.array([_nan_if_none(r["score"]) for r in rows], np.float32),
+            decisions=tuple(Decision(r["model_decision"]) for r in rows),
+            final=tuple(Decision(r["final"]) if r["final"] else None for r in rows),
+            accept=t.accept, reject=t.reject,
+        )  # fmt: skip
+
+    # --- audit and reports --------------------------------------------------------
+
+    def audit_events(self, *, since: dt.date | str | None = None, until: dt.date | str | None = None,
+                     user: str | None = None, kind: str | None = None, account: str | None = None,
+                     limit: int = 1000) -> list[AuditEvent]:  # fmt: skip
+        """Audit events, newest first, filtered. Supervisor or admin. Raises :class:`InvalidInput` (bad date)."""
+        self._require("audit", "read the audit log", account=account)
+        rows = self._store.audit_events(since=_date_start(since), until=_date_end(until), user=user, kind=kind,
+                                        account=account, limit=limit)  # fmt: skip
+        return [AuditEvent(r["seq"], r["at"], r["user"], r["kind"], r["account"], r["subject"],
+                           json.loads(r["details"]), r["hash"]) for r in rows]  # fmt: skip
+
+    def check_audit(self) -> AuditCheck:
+        """Verify the audit log's hash chain (returns the result; the CLI turns a failure into :class:`AuditTampered`).
+
+        Supervisor or admin. The check itself is audited.
+        """
+        self._require("audit", "check the audit log")
+        check = self._store.check_audit()
+        with self._store.transaction():
+            self._store.append_audit("audit_checked", user=self._name, details={
+                "ok": check.ok, "rows": check.rows, "first_bad_seq": check.first_bad_seq})  # fmt: skip
+        return AuditCheck(check.ok, check.rows, check.first_bad_seq, check.problem)
+
+    def export(self, path: str | Path, *, format: str | None = None, since: dt.date | str | None = None,
+               until: dt.date | str | None = None, account: str | None = None) -> ExportSummary:  # fmt: skip
+        """Write the audit report: one row per verified cheque (CSV) or with signature images (PDF).
+
+        ``format``: ``csv`` or ``pdf`` (default: from the file's suffix).
+        The file appears whole or not at all (written beside, then renamed).
+        Supervisor or admin. Raises :class:`InvalidInput` (format, dates,
+        folder missing), :class:`UnknownAccount`.
+        """
+        from chequeverify import reports
+
+        self._require("export", "export audit reports", account=account)
+        out = Path(path).expanduser()
+        fmt = (format or out.suffix.lstrip(".")).lower()
+        if fmt not in EXPORT_FORMATS:
+            raise InvalidInput(f"Unknown export format {fmt or '(none)'!r}.", hint="Use --format csv or --format pdf.")
+        if not out.parent.is_dir():
+            raise InvalidInput(f"The folder {out.parent} does not exist.")
+        start, end = _parse_date(since, "from"), _parse_date(until, "to")
+        if start and end and end < start:
+            raise InvalidInput(f"The report ends ({end}) before it starts ({start}).")
+        if account is not None:
+            account = self._account_row(account)["number"]
+        rows = self._store.list_cheques(account=account, since=_date_start(start), until=_date_end(end), limit=None,
+                                        newest_first=False, with_images=(fmt == "pdf"))  # fmt: skip
+        report_rows = [self._report_row(r, with_images=(fmt == "pdf")) for r in rows]
+        fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=f".{fmt}", dir=out.parent)
+        os.close(fd)
+        try:
+            if fmt == "csv":
+                reports.write_csv(tmp, report_rows)
+            else:
+                filters = [f"from {start}" if start else "", f"to {end}" if end else "",
+                           f"account {account}" if account else ""]  # fmt: skip
+                reports.write_pdf(tmp, report_rows, title="chequeverify audit report", subtitle=(
+                    f"Workspace {self.workspace.path} · {' '.join(f for f in filters if f) or 'all cheques'} · "
+                    f"exported by {self._name} at {_utc_now()}"))  # fmt: skip
+            os.replace(tmp, out)
+        except OSError as exc:
+            raise InvalidInput(f"Cannot write {out}: {exc.strerror or exc}.") from exc
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        with self._store.transaction():
+            self._store.append_audit("export", user=self._name, account=account, subject=out.name, details={
+                "format": fmt, "cheques": len(report_rows), "from": _iso(start), "to": _iso(end),
+                "path": str(out.resolve())})  # fmt: skip
+        return ExportSummary(out, fmt, len(report_rows), start, end, account)
+
+    def _report_row(self, row: dict[str, Any], *, with_images: bool):
+        from chequeverify import reports
+
+        stored = json.loads(row["scores"])
+        sigs = stored["signatories"]
+        query = refs = None
+        if with_images:
+            query = _raster(im.png_grey(row["signature_png"]))
+            chosen = next((s for s in sigs if s["attributed"]), sigs[0] if sigs else None)
+            refs = tuple(_raster(self.workspace._reference_image(rid)) for rid, _ in (chosen["references"] if chosen else []))
+        status = row["d_status"] or "undecided"
+        final = row["d_decision"] if status in ("final", "awaiting_approval", "refused") else None
+        return reports.ReportRow(
+            cheque_id=row["id"], verified_at=row["verified_at"], account=row["account"], holder=row["holder"],
+            file_name=row["file_name"] or "", file_sha256=row["file_sha256"], amount=row["amount"] or "",
+            signatories=tuple((s["name"], _finite_or_none(s["score"]), s["decision"]) for s in sigs),
+            model_decision=row["model_decision"], score=_finite_or_none(row["score"]),
+            clerk_decision=final or "", decision_status=status,
+            reason=row["d_reason"] or "", decided_by=row["d_decided_by"] or "", decided_at=row["d_decided_at"] or "",
+            approved_by=row["d_reviewed_by"] or "", verified_by=row["verified_by"], model_id=row["model_id"],
+            reasons=tuple(json.loads(row["reasons"])), query_image=query, reference_images=refs or (),
+        )  # fmt: skip
+
+
+# =============================================================================
+# conversions and small checks
+# =============================================================================
+
+
+def _utc_now() -> str:
+    from chequeverify.storage import utc_now
+
+    return utc_now()
+
+
+def _user_info(row: dict[str, Any]) -> UserInfo:
+    return UserInfo(row["name"], row["role"], bool(row["active"]), row["created_at"], row["created_by"])
+
+
+def _account_info(row: dict[str, Any]) -> AccountInfo:
+    return AccountInfo(
+        number=row["number"], holder=row["holder"], status=row["status"], mandate=row["mandate"],
+        watchlist=bool(row["watchlist"]), signatories=row["signatory_count"],
+        active_references=row["active_references"], pending_references=row["pending_references"],
+        created_at=row["created_at"], created_by=row["created_by"],
+    )  # fmt: skip
+
+
+def _validity(row: dict[str, Any], today: str) -> tuple[bool, str]:
+    start, end = row["valid_from"], row["valid_until"]
+    if start and today < start:
+        return False, f"valid from {start}"
+    if end and today > end:
+        return False, f"expired on {end}"
+    return True, "valid"
+
+
+def _signatory_info(row: dict[str, Any], refs: list[ReferenceInfo]) -> SignatoryInfo:
+    valid, _ = _validity(row, dt.date.today().isoformat())
+    return SignatoryInfo(
+        id=row["id"], account=row["account"], name=row["name"], panel=row["panel"],
+        valid_from=dt.date.fromisoformat(row["valid_from"]) if row["valid_from"] else None,
+        valid_until=dt.date.fromisoformat(row["valid_until"]) if row["valid_until"] else None,
+        valid_today=valid, references=tuple(refs),
+    )  # fmt: skip
+
+
+def _clerk_decision(row: dict[str, Any]) -> ClerkDecision:
+    return ClerkDecision(
+        id=row["id"], cheque_id=row["cheque_id"], decision=Decision(row["decision"]), reason=row["reason"],
+        decided_by=row["decided_by"], decided_at=row["decided_at"], status=row["status"],
+        is_override=bool(row["is_override"]), reviewed_by=row["reviewed_by"], reviewed_at=row["reviewed_at"],
+        review_note=row["review_note"],
+    )  # fmt: skip
+
+
+def _cheque_record(row: dict[str, Any]) -> ChequeRecord:
+    sigs = json.loads(row["scores"])["signatories"]
+    status = row["d_status"] or "undecided"
+    final = Decision(row["d_decision"]) if status == "final" else None
+    return ChequeRecord(
+        cheque_id=row["id"], account=row["account"], holder=row["holder"], file_name=row["file_name"],
+        file_sha256=row["file_sha256"], amount=None if row["amount"] is None else Decimal(row["amount"]),
+        model_decision=Decision(row["model_decision"]), score=_nan_if_none(row["score"]),
+        scores=tuple((s["name"], _nan_if_none(s["score"])) for s in sigs), final_decision=final,
+        decision_status=status, reason=row["d_reason"], decided_by=row["d_decided_by"],
+        decided_at=row["d_decided_at"], verified_by=row["verified_by"], verified_at=row["verified_at"],
+        model_id=row["model_id"],
+    )  # fmt: skip
+
+
+def _raster(grey: np.ndarray):
+    from chequeverify import reports
+
+    g = np.ascontiguousarray(grey, dtype=np.uint8)
+    return reports.RasterImage(width=g.shape[1], height=g.shape[0], mode="L", pixels=g.tobytes())
+
+
+def _finite(x: float) -> float:
+    return x if isinstance(x, (int, float)) and math.isfinite(x) else -math.inf
+
+
+def _finite_or_none(x: float | None) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _nan_if_none(x: float | None) -> float:
+    return float("nan") if x is None else float(x)
+
+
+def _clean_name(value: Any, what: str) -> str:
+    text = " ".join(str(value or "").split())
+    if not text:
+        raise InvalidInput(f"The {what} is empty.")
+    if len(text) > 200:
+        raise InvalidInput(f"The {what} is too long (at most 200 characters).")
+    return text
+
+
+def _clean_account_number(value: Any) -> str:
+    text = str(value or "").strip()
+    if not text or len(text) > 40 or not all(c.isalnum() or c in "-/ ." for c in text):
+        raise InvalidInput(f"{value!r} is not an account number.",
+                           hint="Use letters, digits, spaces, '-', '/' or '.', at most 40 characters.")  # fmt: skip
+    return text
+
+
+def _clean_panel(value: Any) -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip().upper()
+    if not all(c.isalnum() or c == "-" for c in text) or len(text) > 20:
+        raise InvalidInput(f"{value!r} is not a panel name (letters, digits, '-').")
+    return text
+
+
+def _parse_date(value: dt.date | str | None, what: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not a date for '{what}'.", hint="Write dates as YYYY-MM-DD.") from None
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _date_start(value: dt.date | str | None) -> str | None:
+    d = _parse_date(value, "from")
+    return f"{d.isoformat()}T00:00:00" if d else None
+
+
+def _date_end(value: dt.date | str | None) -> str | None:
+    d = _parse_date(value, "to")
+    return f"{(d + dt.timedelta(days=1)).isoformat()}T00:00:00" if d else None
+
+
+def _parse_amount(value: Decimal | str | float | None) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return policy.parse_amount(value)
+    except MandateError as exc:
+        raise InvalidInput(f"{value!r} is not an amount.", hint="Write it like 1250.00.") from exc
+
+
+def _check_box(box: Any, image: Image.Image) -> Box:
+    try:
+        x0, y0, x1, y1 = (int(round(float(v))) for v in box)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{box!r} is not a box (x0, y0, x1, y1).") from None
+    w, h = image.size
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 - x0 < 8 or y1 - y0 < 4:
+        raise InvalidInput(f"The box {tuple(box)} is empty or outside the {w}×{h} image.")
+    return (x0, y0, x1, y1)

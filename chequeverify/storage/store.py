@@ -1,0 +1,466 @@
+"""The workspace database: one object per concept, rows as plain dicts.
+
+:class:`Store` wraps a :class:`sqlite_utils.Database` on one connection
+(WAL, foreign keys on, a busy timeout so that a second process waits
+instead of failing). Writes happen inside :meth:`Store.transaction`, which
+the service opens once per use case: everything a use case writes,
+including its audit event, commits together or not at all. The store
+knows nothing of images or models: images are PNG bytes, embeddings
+``float32`` bytes, both made by the service.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from chequeverify.errors import StorageError
+from chequeverify.storage import audit as _audit
+from chequeverify.storage.migrations import migrate, schema_version
+
+log = logging.getLogger(__name__)
+
+#: file name of the database inside a workspace folder
+DB_NAME = "workspace.sqlite"
+#: how long a writer waits for another process's transaction (ms)
+BUSY_TIMEOUT_MS = 15_000
+
+#: test hook: called with a label between the writes of a transaction (see tests/test_service_crash.py)
+_write_hook = None
+
+
+def utc_now() -> str:
+    """Now, as stored: ISO-8601 UTC with microseconds and a ``Z`` (sorts as text)."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _checkpoint(label: str) -> None:
+    if _write_hook is not None:
+        _write_hook(label)
+
+
+class Store:
+    """The workspace database (see module docstring). Thread-safe: one lock serialises use."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"Cannot open the workspace database {self.path}: {exc}.") from exc
+        self._lock = threading.RLock()
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.db = sqlite_utils.Database(conn, execute_plugins=False)
+            conn.execute("PRAGMA foreign_keys = ON")
+            self.db.enable_wal()
+            # WAL with synchronous=FULL: a committed transaction survives a power cut, not only a crash.
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            self.migrated = migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StorageError(
+                f"{self.path} is not a chequeverify workspace or is damaged: {exc}.",
+                hint="Choose another --workspace folder or restore the file from a backup.",
+            ) from exc
+        except StorageError:
+            conn.close()
+            raise
+        self.conn = conn
+
+    # --- transactions -------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Store]:
+        """One use case: ``BEGIN IMMEDIATE`` (write) or ``BEGIN`` (read); nested calls use savepoints.
+
+        Rolls back on any exception, which propagates; SQLite errors become
+        :class:`StorageError`.
+        """
+        with self._lock:
+            conn = self.conn
+            if conn.in_transaction:
+                name = f"sp_{secrets.token_hex(8)}"
+                conn.execute(f"SAVEPOINT {name}")
+                try:
+                    yield self
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                        conn.execute(f"RELEASE SAVEPOINT {name}")
+                    raise
+                else:
+                    conn.execute(f"RELEASE SAVEPOINT {name}")
+                return
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.OperationalError as exc:
+                raise StorageError(f"The workspace is busy or locked: {exc}.", hint="Try again.") from exc
+            try:
+                yield self
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise StorageError(f"The workspace could not be written: {exc}.") from exc
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    conn.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise StorageError(f"The workspace could not be written: {exc}.") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    @property
+    def schema_version(self) -> int:
+        return schema_version(self.conn)
+
+    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.db.query(sql, params))
+
+    def _row(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dict[str, Any] | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    def _insert(self, table: str, record: dict[str, Any]) -> int:
+        with self._lock:
+            cursor = self.conn.execute(
+                f"INSERT INTO {table} ({', '.join(record)}) VALUES ({', '.join('?' * len(record))})",
+                tuple(record.values()),
+            )
+            _checkpoint(f"insert:{table}")
+            return int(cursor.lastrowid)
+
+    def _update(self, table: str, key: str, value: Any, fields: dict[str, Any]) -> None:
+        if not fields:
+            return
+        with self._lock:
+            self.conn.execute(
+                f"UPDATE {table} SET {', '.join(f'{k} = ?' for k in fields)} WHERE {key} = ?",
+                (*fields.values(), value),
+            )
+            _checkpoint(f"update:{table}")
+
+    # --- audit --------------------------------------------------------------------
+
+    def append_audit(self, kind: str, *, user: str | None, account: str | None = None,
+                     subject: str | None = None, details: dict[str, Any] | None = None) -> int:  # fmt: skip
+        """Append an event to the audit log (inside the current write transaction); returns its seq."""
+        with self._lock:
+            seq = _audit.append(self.conn, at=utc_now(), user=user, kind=kind, account=account,
+                                subject=subject, details=details)  # fmt: skip
+            _checkpoint("audit")
+            return seq
+
+    def check_audit(self) -> _audit.ChainCheck:
+        with self._lock:
+            return _audit.check_chain(self.conn)
+
+    def audit_events(self, *, since: str | None = None, until: str | None = None, user: str | None = None,
+                     kind: str | None = None, account: str | None = None, limit: int = 1000,
+                     newest_first: bool = True) -> list[dict[str, Any]]:  # fmt: skip
+        where, params = _filters(
+            ("at >= ?", since), ("at < ?", until), ("user = ? COLLATE NOCASE", user), ("kind = ?", kind),
+            ("account = ?", account),
+        )
+        order = "DESC" if newest_first else "ASC"
+        return self._rows(f"SELECT * FROM audit {where} ORDER BY seq {order} LIMIT ?", (*params, int(limit)))
+
+    # --- settings -----------------------------------------------------------------
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        row = self._row("SELECT value FROM settings WHERE key = ?", (key,))
+        return row["value"] if row else default
+
+    def setting_row(self, key: str) -> dict[str, Any] | None:
+        return self._row("SELECT * FROM settings WHERE key = ?", (key,))
+
+    def set_setting(self, key: str, value: str, *, changed_by: str | None = None) -> None:
+        with self._lock:
+            self.conn.execute(
+                "INSERT INTO settings (key, value, changed_by, changed_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value, changed_by = excluded.changed_by,"
+                " changed_at = excluded.changed_at",
+                (key, value, changed_by, utc_now()),
+            )
+
+    def delete_setting(self, key: str) -> None:
+        with self._lock:
+            self.conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+
+    def bump_references_version(self) -> None:
+        with self._lock:
+            self.conn.execute(
+                "UPDATE settings SET value = CAST(value AS INTEGER) + 1, changed_at = ? WHERE key = 'references_version'",
+                (utc_now(),),
+            )
+
+    def references_version(self) -> int:
+        return int(self.get_setting("references_version", "0") or 0)
+
+    # --- users --------------------------------------------------------------------
+
+    def count_users(self) -> int:
+        return int(self._row("SELECT count(*) AS n FROM users")["n"])  # type: ignore[index]
+
+    def add_user(self, name: str, role: str, password_hash: str, created_by: str | None) -> dict[str, Any]:
+        self._insert("users", {"name": name, "role": role, "password_hash": password_hash,
+                               "created_at": utc_now(), "created_by": created_by})  # fmt: skip
+        return self.get_user(name)  # type: ignore[return-value]
+
+    def get_user(self, name: str) -> dict[str, Any] | None:
+        return self._row("SELECT * FROM users WHERE name = ? COLLATE NOCASE", (name,))
+
+    def list_users(self) -> list[dict[str, Any]]:
+        return self._rows("SELECT * FROM users ORDER BY name COLLATE NOCASE")
+
+    def update_user(self, user_id: int, **fields: Any) -> None:
+        self._update("users", "id", user_id, fields)
+
+    # --- accounts -----------------------------------------------------------------
+
+    _ACCOUNT_SELECT = """
+        SELECT a.*,
+          (SELECT count(*) FROM signatories s WHERE s.account_id = a.id) AS signatory_count,
+          (SELECT count(*) FROM reference_signatures r JOIN signatories s ON s.id = r.signatory_id
+             WHERE s.account_id = a.id AND r.status IN ('active', 'retiring')) AS active_references,
+          (SELECT count(*) FROM reference_signatures r JOIN signatories s ON s.id = r.signatory_id
+             WHERE s.account_id = a.id AND r.status = 'pending') AS pending_references
+        FROM accounts a"""
+
+    def add_account(self, number: str, holder: str, mandate: str, watchlist: bool, created_by: str) -> int:
+        return self._insert("accounts", {"number": number, "holder": holder, "mandate": mandate,
+                                         "watchlist": int(watchlist), "created_at": utc_now(),
+                                         "created_by": created_by})  # fmt: skip
+
+    def get_account(self, number: str) -> dict[str, Any] | None:
+        return self._row(f"{self._ACCOUNT_SELECT} WHERE a.number = ?", (number,))
+
+    def get_account_by_id(self, account_id: int) -> dict[str, Any] | None:
+        return self._row(f"{self._ACCOUNT_SELECT} WHERE a.id = ?", (account_id,))
+
+    def list_accounts(self, search: str = "", *, watchlist: bool | None = None, status: str | None = None,
+                      limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:  # fmt: skip
+        """Accounts whose number or holder contains ``search`` (case-insensitive), or whose signatory's name does."""
+        conditions, params = [], []
+        if search:
+            like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conditions.append(
+                "(a.number LIKE ? ESCAPE '\\' OR a.holder LIKE ? ESCAPE '\\' OR EXISTS ("
+                "SELECT 1 FROM signatories s WHERE s.account_id = a.id AND s.name LIKE ? ESCAPE '\\'))"
+            )
+            params += [like, like, like]
+        if watchlist is not None:
+            conditions.append("a.watchlist = ?")
+            params.append(int(watchlist))
+        if status is not None:
+            conditions.append("a.status = ?")
+            params.append(status)
+        where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+        return self._rows(
+            f"{self._ACCOUNT_SELECT} {where} ORDER BY a.number LIMIT ? OFFSET ?", (*params, int(limit), int(offset))
+        )
+
+    def update_account(self, account_id: int, **fields: Any) -> None:
+        self._update("accounts", "id", account_id, fields)
+
+    # --- signatories --------------------------------------------------------------
+
+    def add_signatory(self, account_id: int, name: str, panel: str | None, valid_from: str | None,
+                      valid_until: str | None, created_by: str) -> int:  # fmt: skip
+        return self._insert("signatories", {"account_id": account_id, "name": name, "panel": panel,
+                                            "valid_from": valid_from, "valid_until": valid_until,
+                                            "created_at": utc_now(), "created_by": created_by})  # fmt: skip
+
+    def get_signatory(self, signatory_id: int) -> dict[str, Any] | None:
+        return self._row(
+            "SELECT s.*, a.number AS account FROM signatories s JOIN accounts a ON a.id = s.account_id WHERE s.id = ?",
+            (signatory_id,),
+        )
+
+    def find_signatory(self, account_id: int, name: str) -> dict[str, Any] | None:
+        return self._row(
+            "SELECT s.*, a.number AS account FROM signatories s JOIN accounts a ON a.id = s.account_id"
+            " WHERE s.account_id = ? AND s.name = ? COLLATE NOCASE",
+            (account_id, name),
+        )
+
+    def signatories(self, account_id: int) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT s.*, a.number AS account FROM signatories s JOIN accounts a ON a.id = s.account_id"
+            " WHERE s.account_id = ? ORDER BY s.id",
+            (account_id,),
+        )
+
+    def update_signatory(self, signatory_id: int, **fields: Any) -> None:
+        self._update("signatories", "id", signatory_id, fields)
+
+    # --- references ---------------------------------------------------------------
+
+    _REF_SELECT = """
+        SELECT r.*, s.name AS signatory, s.account_id AS account_id, a.number AS account
+        FROM reference_signatures r JOIN signatories s ON s.id = r.signatory_id
+        JOIN accounts a ON a.id = s.account_id"""
+
+    def add_reference(self, record: dict[str, Any]) -> int:
+        record = {**record, "added_at": utc_now()}
+        return self._insert("reference_signatures", record)
+
+    def get_reference(self, reference_id: int) -> dict[str, Any] | None:
+        return self._row(f"{self._REF_SELECT} WHERE r.id = ?", (reference_id,))
+
+    def references(self, *, signatory_id: int | None = None, account_id: int | None = None,
+                   statuses: Sequence[str] | None = None, with_images: bool = True) -> list[dict[str, Any]]:  # fmt: skip
+        where, params = _filters(("r.signatory_id = ?", signatory_id), ("s.account_id = ?", account_id))
+        if statuses:
+            where += (" AND " if where else "WHERE ") + f"r.status IN ({', '.join('?' * len(statuses))})"
+            params = (*params, *statuses)
+        select = self._REF_SELECT if with_images else self._REF_SELECT.replace("r.*", _REF_COLUMNS_NO_IMAGE)
+        return self._rows(f"{select} {where} ORDER BY r.id", params)
+
+    def reference_images(self, ids: Sequence[int]) -> dict[int, bytes]:
+        if not ids:
+            return {}
+        out: dict[int, bytes] = {}
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for row in self._rows(
+                f"SELECT id, image_png FROM reference_signatures WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+            ):
+                out[row["id"]] = row["image_png"]
+        return out
+
+    def scoring_embeddings(self, model_id: str | None = None) -> tuple[list[int], list[int], list[bytes], list[int]]:
+        """Every scoring reference (active or retiring) of the workspace: ids, signatory ids, embeddings, dims."""
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT id, signatory_id, embedding, embedding_dim FROM reference_signatures"
+                " WHERE status IN ('active', 'retiring') ORDER BY signatory_id, id"
+            ).fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
+
+    def signatory_directory(self) -> dict[int, dict[str, Any]]:
+        """signatory id → name, panel, validity and its account's number, holder, status, watch-list flag."""
+        rows = self._rows(
+            "SELECT s.id, s.name, s.panel, s.valid_from, s.valid_until, a.number AS account, a.holder,"
+            " a.status AS account_status, a.watchlist FROM signatories s JOIN accounts a ON a.id = s.account_id"
+        )
+        return {r["id"]: r for r in rows}
+
+    def update_reference(self, reference_id: int, **fields: Any) -> None:
+        self._update("reference_signatures", "id", reference_id, fields)
+
+    # --- cheques and decisions ----------------------------------------------------
+
+    def add_cheque(self, record: dict[str, Any]) -> int:
+        return self._insert("cheques", {**record, "verified_at": utc_now()})
+
+    def get_cheque(self, cheque_id: int) -> dict[str, Any] | None:
+        return self._row(
+            "SELECT c.*, a.number AS account, a.holder FROM cheques c JOIN accounts a ON a.id = c.account_id"
+            " WHERE c.id = ?",
+            (cheque_id,),
+        )
+
+    def cheques_with_sha(self, sha256: str) -> list[int]:
+        return [r["id"] for r in self._rows("SELECT id FROM cheques WHERE file_sha256 = ? ORDER BY id", (sha256,))]
+
+    def list_cheques(self, *, account: str | None = None, since: str | None = None, until: str | None = None,
+                     model_decision: str | None = None, verified_by: str | None = None,
+                     decision_status: str | None = None, limit: int | None = 500,
+                     newest_first: bool = True, with_images: bool = False) -> list[dict[str, Any]]:  # fmt: skip
+        """Cheques with their latest human decision (``d_*`` columns, NULL when undecided)."""
+        where, params = _filters(
+            ("a.number = ?", account), ("c.verified_at >= ?", since), ("c.verified_at < ?", until),
+            ("c.model_decision = ?", model_decision), ("c.verified_by = ? COLLATE NOCASE", verified_by),
+        )
+        if decision_status == "undecided":
+            where += (" AND " if where else "WHERE ") + "d.id IS NULL"
+        elif decision_status:
+            where += (" AND " if where else "WHERE ") + "d.status = ?"
+            params = (*params, decision_status)
+        columns = "c.*" if with_images else _CHEQUE_COLUMNS_NO_IMAGE
+        sql = f"""
+            SELECT {columns}, a.number AS account, a.holder,
+              d.id AS d_id, d.decision AS d_decision, d.reason AS d_reason, d.status AS d_status,
+              d.is_override AS d_is_override, d.decided_by AS d_decided_by, d.decided_at AS d_decided_at,
+              d.reviewed_by AS d_reviewed_by, d.reviewed_at AS d_reviewed_at, d.review_note AS d_review_note
+            FROM cheques c JOIN accounts a ON a.id = c.account_id
+            LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE cheque_id = c.id)
+            {where} ORDER BY c.id {'DESC' if newest_first else 'ASC'}"""
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (*params, int(limit))
+        return self._rows(sql, params)
+
+    def add_decision(self, record: dict[str, Any]) -> int:
+        return self._insert("decisions", {**record, "decided_at": utc_now()})
+
+    def latest_decision(self, cheque_id: int) -> dict[str, Any] | None:
+        return self._row("SELECT * FROM decisions WHERE cheque_id = ? ORDER BY id DESC LIMIT 1", (cheque_id,))
+
+    def decisions_awaiting_approval(self) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT d.* FROM decisions d WHERE d.status = 'awaiting_approval'"
+            " AND d.id = (SELECT max(id) FROM decisions WHERE cheque_id = d.cheque_id) ORDER BY d.id"
+        )
+
+    def update_decision(self, decision_id: int, **fields: Any) -> None:
+        self._update("decisions", "id", decision_id, fields)
+
+    def recent_scores(self, limit: int, account: str | None = None) -> list[dict[str, Any]]:
+        where, params = _filters(("a.number = ?", account))
+        return self._rows(
+            f"""SELECT c.score, c.model_decision,
+                  (SELECT d.decision FROM decisions d WHERE d.cheque_id = c.id AND d.status = 'final'
+                   ORDER BY d.id DESC LIMIT 1) AS final
+                FROM cheques c JOIN accounts a ON a.id = c.account_id {where}
+                ORDER BY c.id DESC LIMIT ?""",
+            (*params, int(limit)),
+        )
+
+
+_REF_COLUMNS_NO_IMAGE = (
+    "r.id, r.signatory_id, r.status, r.source, r.source_name, r.image_sha256, r.width, r.height, r.ink_pixels,"
+    " r.embedding, r.embedding_dim, r.model_id, r.added_by, r.added_at, r.reviewed_by, r.reviewed_at, r.review_note,"
+    " r.retire_requested_by, r.retire_reason"
+)
+_CHEQUE_COLUMNS_NO_IMAGE = (
+    "c.id, c.account_id, c.file_sha256, c.file_name, c.amount, c.box, c.box_corrected, c.confidence, c.layout,"
+    " c.rotated, c.model_id, c.model_decision, c.score, c.mandate, c.rule, c.mandate_met, c.required,"
+    " c.thresholds, c.scores, c.reasons, c.verified_by, c.verified_at"
+)
+
+
+def _filters(*pairs: tuple[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """``("col = ?", value)`` pairs → ``WHERE …`` for the values that are not None."""
+    used = [(sql, value) for sql, value in pairs if value is not None]
+    if not used:
+        return "", ()
+    return "WHERE " + " AND ".join(sql for sql, _ in used), tuple(v for _, v in used)
+
+
+def dumps(value: Any) -> str:
+    """JSON as stored in TEXT columns."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
