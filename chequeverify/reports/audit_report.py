@@ -61,7 +61,7 @@ def _score(value: float | None) -> str:
 
 
 def signatories_text(row: ReportRow) -> str:
-    return "; ".join(f"{name} {_score(score)} {decision}".strip() for name, score, decision in row.signatories)
+    return "; ".join(" ".join(p for p in (name, _score(score), decision) if p) for name, score, decision in row.signatories)
 
 
 def write_csv(path: str | Path, rows: Iterable[ReportRow]) -> int:
