@@ -1,0 +1,451 @@
+"""Ink analysis: separate pen and print from paper, patterns, rules and type.
+
+Pure numpy/Pillow functions on ``H×W uint8`` grey images (dark ink on light
+paper) and ``H×W bool`` masks (True = ink). Lengths are in pixels; callers
+convert from millimetres with the scan's resolution.
+
+The chain used by both the locator and the cleaner:
+
+* :func:`paper_level` — the local brightness of the paper, which follows the
+  tint and the security pattern of the cheque (a max filter: paper is the
+  brightest thing within a few millimetres);
+* :func:`ink_mask` — hysteresis on the darkness below that paper: pen
+  strokes hold strongly dark pixels, a security pattern does not;
+* :func:`find_rules` — printed lines and barcode bars: long, perfectly
+  straight runs that no hand draws;
+* :func:`find_text_lines` — printed type: rows of small components of one
+  height on one baseline;
+* :func:`stroke_width` — 2·area / perimeter, the mean thickness of a stroke.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from chequeverify.imaging.components import Components, boundary_length, dilate_rect, label, max_filter, runs
+
+
+def paper_level(grey: np.ndarray, window: int) -> np.ndarray:
+    """``H×W uint8`` → ``H×W float32`` local paper brightness.
+
+    ``window``: pixels, larger than any pen stroke is wide (about 3 mm).
+    Computed on a reduced copy: paper changes slowly.
+    """
+    h, w = grey.shape
+    factor = max(1, window // 8)
+    small = Image.fromarray(grey)
+    if factor > 1:
+        small = small.reduce(factor)
+    k = max(3, (window // factor) | 1)
+    bright = Image.fromarray(max_filter(np.asarray(small), k))
+    bright = bright.filter(ImageFilter.BoxBlur(max(1, k // 2)))
+    if factor > 1:
+        bright = bright.resize((w, h), Image.Resampling.BILINEAR)
+    return np.asarray(bright, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class InkThresholds:
+    """Darkness below the local paper (grey levels) that makes ink.
+
+    ``strong``: a component must hold pixels this dark to be ink at all;
+    ``weak``: pixels this dark join an ink component they touch (the faint
+    edges and tails of a stroke). Each is also at least a fraction of the
+    paper's brightness, so that dark-tinted cheques need more contrast.
+    """
+
+    strong: float = 80.0
+    weak: float = 45.0
+    strong_fraction: float = 0.36
+    weak_fraction: float = 0.20
+
+
+DEFAULT_THRESHOLDS = InkThresholds()
+
+
+def darkness(grey: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """``H×W float32``: how much darker than its paper each pixel is (≥ 0)."""
+    return np.maximum(paper - grey.astype(np.float32), 0.0)
+
+
+def ink_mask(
+    grey: np.ndarray,
+    paper: np.ndarray | None = None,
+    window: int = 25,
+    thresholds: InkThresholds = DEFAULT_THRESHOLDS,
+    reach: int = 2,
+) -> np.ndarray:
+    """``H×W uint8`` grey → ``H×W bool`` ink, with a short hysteresis.
+
+    Strongly dark pixels are ink; weakly dark ones only within ``reach``
+    pixels of them: the soft edges and faint ends of a pen stroke stay,
+    while a security pattern (weak at most) vanishes, even where its lines
+    touch a stroke (an unbounded hysteresis would follow them across the cheque).
+    """
+    if paper is None:
+        paper = paper_level(grey, window)
+    d = darkness(grey, paper)
+    weak = d >= np.maximum(thresholds.weak, thresholds.weak_fraction * paper)
+    strong = d >= np.maximum(thresholds.strong, thresholds.strong_fraction * paper)
+    if reach <= 0:
+        return strong
+    return strong | (weak & dilate_rect(strong, 2 * reach + 1, 2 * reach + 1))
+
+
+def hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
+    """Components of ``weak`` that contain a pixel of ``strong`` (both ``H×W bool``)."""
+    weak = weak | strong
+    if not strong.any():
+        return np.zeros_like(weak)
+    comps = label(weak)
+    keep = np.zeros(comps.n + 1, bool)
+    keep[np.unique(comps.labels[strong])] = True
+    keep[0] = False
+    return keep[comps.labels]
+
+
+def find_rules(mask: np.ndarray, min_horizontal: int, min_vertical: int) -> np.ndarray:
+    """``H×W bool`` of the pixels on straight printed lines and bars.
+
+    A pixel is on a rule when it lies in a horizontal run of at least
+    ``min_horizontal`` pixels or a vertical run of at least
+    ``min_vertical`` (box borders, signature and payee lines, barcode bars).
+    A hand does not draw a stroke that stays inside one pixel row for that long.
+    """
+    out = np.zeros(mask.shape, bool)
+    if min_horizontal > 0:
+        out |= _long_runs(mask, min_horizontal)
+    if min_vertical > 0:
+        out |= _long_runs(mask.T, min_vertical).T
+    return out
+
+
+def _long_runs(mask: np.ndarray, min_len: int) -> np.ndarray:
+    r = runs(mask)
+    keep = r.length >= min_len
+    out = np.zeros(mask.shape, bool)
+    if not keep.any():
+        return out
+    rows, starts, ends = r.row[keep], r.start[keep], r.end[keep]
+    lengths = ends - starts
+    w = mask.shape[1]
+    flat = rows * w + starts
+    idx = np.repeat(flat - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    out.ravel()[idx] = True
+    return out
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke thickness of the ink in ``mask`` (pixels): 2·area / perimeter."""
+    area = int(np.count_nonzero(mask))
+    if area == 0:
+        return 0.0
+    return 2.0 * area / max(boundary_length(mask), 1)
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """A row of printed type: ``members`` (component indices), its ``box`` and glyph ``height`` (px)."""
+
+    members: tuple[int, ...]
+    box: tuple[int, int, int, int]
+    height: float
+
+
+def find_text_lines(
+    comps: Components,
+    min_height: float,
+    max_height: float,
+    colours: np.ndarray | None = None,
+    max_colour_distance: float = 30.0,
+) -> list[TextLine]:
+    """Rows of printed type among ``comps``.
+
+    Printed type is a chain of small glyphs (at most ``max_height`` tall)
+    spaced by less than a glyph height whose bottoms (or tops) line up to a
+    pixel or two, in one ink colour (``colours``: ``n×3`` mean RGB of each
+    component, optional). Letters of small type touch and merge into
+    word-sized components, so a line may be two or three wide components.
+    Once a line is found, the components inside its band and of its colour
+    join it (a word whose letters merged differently).
+
+    Handwriting rarely passes: its letters are joined into large
+    components, or wander in height and baseline; when it is in colour and
+    the cheque's type is not, the colour tells them apart.
+    """
+    n = comps.n
+    h = comps.height.astype(np.float64)
+    w = comps.width.astype(np.float64)
+    x0, x1, y0, y1 = (a.astype(np.float64) for a in (comps.x0, comps.x1, comps.y0, comps.y1))
+    H = comps.labels.shape[0]
+    # a component cut by the top or bottom of the image has a false edge
+    # that would line up with every other cut component
+    uncut = (y0 > 0) & (y1 < H)
+    cand = np.nonzero(
+        uncut & (h >= min_height) & (h <= max_height) & (w <= 12.0 * np.maximum(h, min_height))
+    )[0]
+    if cand.size == 0:
+        return []
+    order = cand[np.argsort(x0[cand], kind="stable")]
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def close_colour(a: int, b: int, limit: float = max_colour_distance) -> bool:
+        return colours is None or colour_distance(colours[a], colours[b]) <= limit
+
+    for a_pos, a in enumerate(order):
+        for b in order[a_pos + 1 : a_pos + 12]:
+            hmax = max(h[a], h[b])
+            gap = x0[b] - x1[a]
+            if gap > 1.2 * hmax:
+                break
+            if gap < -0.3 * hmax:
+                continue
+            if min(y1[a], y1[b]) - max(y0[a], y0[b]) < 0.5 * min(h[a], h[b]):
+                continue
+            if not (0.4 <= h[a] / h[b] <= 2.5):
+                continue
+            tol = max(2.0, 0.12 * hmax)
+            if abs(y1[a] - y1[b]) > tol and abs(y0[a] - y0[b]) > tol:
+                continue
+            if not close_colour(a, b):
+                continue
+            parent[find(int(a))] = find(int(b))
+
+    groups: dict[int, list[int]] = {}
+    for i in order:
+        groups.setdefault(find(int(i)), []).append(int(i))
+    found: list[tuple[float, list[int]]] = []
+    for members in groups.values():
+        if len(members) == 1 and not _is_word_blob(comps, members[0]):
+            continue
+        m = np.array(members)
+        hmed = float(np.median(h[m]))
+        glyphs = float(np.sum(np.maximum(1.0, w[m] / (0.75 * h[m]))))
+        if glyphs < 4 or x1[m].max() - x0[m].min() < 3.0 * hmed:
+            continue
+        tol = max(1.5, 0.1 * hmed)
+        bottoms = np.mean(np.abs(y1[m] - np.median(y1[m])) <= tol)
+        tops = np.mean(np.abs(y0[m] - np.median(y0[m])) <= tol)
+        if max(bottoms, tops) < 0.6:
+            continue
+        found.append((glyphs * max(bottoms, tops), members))
+    if not found:
+        return []
+
+    line_colour = None
+    if colours is not None:
+        # the cheque's type is one colour: that of the clearest line of
+        # ordinary type (microprint is too thin to show its true colour)
+        normal = [f for f in found if np.median(h[np.array(f[1])]) >= 3 * min_height]
+        best = max(normal, key=lambda f: f[0]) if normal else (0.0, [])
+        if best[0] >= 6:
+            m = np.array(best[1])
+            line_colour = np.average(colours[m], axis=0, weights=comps.area[m])
+
+    lines = []
+    taken = np.zeros(n, bool)
+    for _, members in sorted(found, key=lambda f: -f[0]):
+        m = np.array(members)
+        if line_colour is not None:
+            colour = np.average(colours[m], axis=0, weights=comps.area[m])
+            if colour_distance(colour, line_colour) > max_colour_distance:
+                continue
+        top, base = _line_levels(y0[m], y1[m])
+        members = [k for k in members if _fits_line(y0[k], y1[k], top, base)]
+        if len(members) == 0:
+            continue
+        members = _absorb(comps, members, top, base, colours, max_colour_distance, taken)
+        taken[members] = True
+        m = np.array(members)
+        box = (int(x0[m].min()), int(y0[m].min()), int(x1[m].max()), int(y1[m].max()))
+        lines.append(TextLine(tuple(members), box, float(np.median(h[m]))))
+    return lines
+
+
+def _line_levels(tops: np.ndarray, bottoms: np.ndarray) -> tuple[float, float]:
+    """The ascender (or capital) line and the baseline of a row of glyphs."""
+    t = np.sort(tops)
+    top = float(np.median(t[: max(1, (t.size + 1) // 2)]))
+    return top, float(np.median(bottoms))
+
+
+def _fits_line(y0: float, y1: float, top: float, base: float) -> bool:
+    """Whether a glyph spanning rows ``y0..y1`` sits between a line's top and baseline.
+
+    Printed glyphs start at the capital or x-height line and end at the
+    baseline or, for descenders, a little below; a pen stroke that crossed
+    the type and merged with a letter sticks out.
+    """
+    size = max(base - top, 1.0)
+    tol = max(2.0, 0.12 * size)
+    return y0 >= top - tol and y1 <= base + 0.45 * size
+
+
+def _is_word_blob(comps: Components, k: int) -> bool:
+    """Whether component ``k`` looks like a printed word whose letters merged.
+
+    Small type blurs into one blob per word (or per line). Such a blob is
+    dense (letters fill much of their box), stands on a flat baseline (most
+    columns end on the same row), and is crossed by several strokes in most
+    columns (the bars and bowls of letters). A flat pen stroke is sparse
+    and crossed once.
+    """
+    x0, y0, x1, y1 = comps.box(k)
+    w, h = x1 - x0, y1 - y0
+    if w < 3 * h or h < 4:
+        return False
+    if comps.area[k] < 0.33 * w * h:
+        return False
+    sub = comps.labels[y0:y1, x0:x1] == k + 1
+    cols = sub.any(axis=0)
+    if cols.mean() < 0.7:
+        return False
+    bottom = h - 1 - np.argmax(sub[::-1, :], axis=0)
+    base = np.bincount(bottom[cols]).argmax()
+    flat = np.mean(np.abs(bottom[cols] - base) <= max(1.5, 0.12 * h))
+    crossings = np.count_nonzero(np.diff(sub.astype(np.int8), axis=0) == 1, axis=0) + sub[0]
+    return bool(flat >= 0.55 and np.mean(crossings[cols]) >= 1.3)
+
+
+def _absorb(
+    comps: Components,
+    members: list[int],
+    top: float,
+    base: float,
+    colours: np.ndarray | None,
+    max_colour_distance: float,
+    taken: np.ndarray,
+) -> list[int]:
+    """Grow a text line with the components inside its band, next to it, of its colour."""
+    m = np.array(members)
+    size = max(base - top, 1.0)
+    left, right = float(comps.x0[m].min()), float(comps.x1[m].max())
+    colour = np.average(colours[m], axis=0, weights=comps.area[m]) if colours is not None else None
+    tol = max(2.0, 0.12 * size)
+    inside = (comps.y0 >= top - tol) & (comps.y1 <= base + 0.45 * size) & (comps.y1 > top + 0.3 * size) & ~taken
+    if colour is not None:
+        inside &= colour_distance(colours, colour) <= max_colour_distance
+    inside[m] = False
+    pool = set(np.nonzero(inside)[0].tolist())
+    out = list(members)
+    grown = True
+    while grown and pool:
+        grown = False
+        for k in list(pool):
+            if comps.x1[k] >= left - 1.5 * size and comps.x0[k] <= right + 1.5 * size:
+                out.append(k)
+                pool.discard(k)
+                left = min(left, float(comps.x0[k]))
+                right = max(right, float(comps.x1[k]))
+                grown = True
+    return out
+
+
+def colour_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray | float:
+    """Distance between mean ink colours (``...×3`` RGB), mostly on hue.
+
+    Thin or small strokes look lighter than thick ones of the same ink
+    (blur mixes them with the paper), so lightness counts for little;
+    the tint (red-green, blue-green) tells a blue pen from black type.
+    """
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    rg = d[..., 0] - d[..., 1]
+    bg = d[..., 2] - d[..., 1]
+    light = d @ np.array([0.299, 0.587, 0.114])
+    out = np.sqrt(rg * rg + bg * bg + (0.3 * light) ** 2)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def component_colours(comps: Components, rgb: np.ndarray) -> np.ndarray:
+    """``n×3 float`` mean colour of each component's pixels (``rgb``: ``H×W×3 uint8``)."""
+    lab = comps.labels.ravel()
+    sel = lab > 0
+    idx = lab[sel] - 1
+    count = np.maximum(np.bincount(idx, minlength=comps.n), 1)
+    flat = rgb.reshape(-1, 3)[sel].astype(np.float64)
+    return np.stack([np.bincount(idx, weights=flat[:, c], minlength=comps.n) / count for c in range(3)], axis=1)
+
+
+def find_bar_stacks(comps: Components, min_bars: int = 5) -> np.ndarray:
+    """Indices of components that are bars of a barcode (bool, length ``comps.n``).
+
+    A printed bar is a solid rectangle (it fills its box) much longer than
+    thick; a barcode is a stack of such bars side by side, all of about the
+    same length and position. A pen never draws five of those in a row.
+    """
+    n = comps.n
+    out = np.zeros(n, bool)
+    if n < min_bars:
+        return out
+    w = comps.width.astype(np.float64)
+    h = comps.height.astype(np.float64)
+    fill = comps.area / np.maximum(w * h, 1.0)
+    solid = fill >= 0.7
+    for horizontal in (True, False):
+        long_, thick = (w, h) if horizontal else (h, w)
+        bars = np.nonzero(solid & (long_ >= 2.5 * thick) & (long_ >= 6))[0]
+        if bars.size < min_bars:
+            continue
+        # position along the bars (must agree) and across them (must be close)
+        along0 = (comps.x0 if horizontal else comps.y0)[bars].astype(np.float64)
+        along1 = (comps.x1 if horizontal else comps.y1)[bars].astype(np.float64)
+        across = (comps.y0 if horizontal else comps.x0)[bars].astype(np.float64)
+        order = np.argsort(across, kind="stable")
+        group = [order[0]]
+        groups = []
+        for i in order[1:]:
+            j = group[-1]
+            overlap = min(along1[i], along1[j]) - max(along0[i], along0[j])
+            span = max(along1[i] - along0[i], along1[j] - along0[j])
+            gap = across[i] - across[j]
+            if overlap >= 0.6 * span and gap <= 4 * max(thick[bars[j]], 2):
+                group.append(i)
+            else:
+                groups.append(group)
+                group = [i]
+        groups.append(group)
+        blocks = []  # (along0, along1, across0, across1) of each barcode found
+        for g in groups:
+            if len(g) < min_bars:
+                continue
+            members = bars[np.array(g)]
+            out[members] = True
+            c0 = float((comps.y0 if horizontal else comps.x0)[members].min())
+            c1 = float((comps.y1 if horizontal else comps.x1)[members].max())
+            blocks.append([float(along0[g].min()), float(along1[g].max()), c0, c1])
+        # one barcode may be found as several stacks, split where bars touch:
+        # join stacks with the same extent along the bars
+        blocks.sort(key=lambda b: b[2])
+        joined: list[list[float]] = []
+        for b in blocks:
+            if joined:
+                j = joined[-1]
+                overlap = min(j[1], b[1]) - max(j[0], b[0])
+                if overlap >= 0.6 * max(j[1] - j[0], b[1] - b[0]):
+                    j[0], j[1], j[3] = min(j[0], b[0]), max(j[1], b[1]), max(j[3], b[3])
+                    continue
+            joined.append(list(b))
+        k_a0 = (comps.x0 if horizontal else comps.y0).astype(np.float64)
+        k_a1 = (comps.x1 if horizontal else comps.y1).astype(np.float64)
+        k_c0 = (comps.y0 if horizontal else comps.x0).astype(np.float64)
+        k_c1 = (comps.y1 if horizontal else comps.x1).astype(np.float64)
+        for a0, a1, c0, c1 in joined:
+            # bars that touch merge into blocks: anything lying within the
+            # barcode's extent along the bars belongs to it
+            slack = 0.1 * (a1 - a0) + 1
+            out |= (k_a0 >= a0 - slack) & (k_a1 <= a1 + slack) & (k_c0 >= c0 - 2) & (k_c1 <= c1 + 2)
+    return out
+
+
+def smear(mask: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``H×W bool`` grown by a ``width×height`` rectangle, to join nearby ink."""
+    return dilate_rect(mask, width, height)
