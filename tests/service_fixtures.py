@@ -89,9 +89,14 @@ def read_pdf(path: str | Path) -> PdfContent:
 # --- images ------------------------------------------------------------------------
 
 
-def scribble(seed: int, width: int = 360, height: int = 140, strokes: int = 5) -> np.ndarray:
-    """A synthetic 'signature': ``H×W uint8`` dark smooth strokes on white, different per seed."""
+def scribble(seed: int, variant: int = 0, width: int = 360, height: int = 140, strokes: int = 5) -> np.ndarray:
+    """A synthetic 'signature': ``H×W uint8`` dark smooth strokes on white.
+
+    Different ``seed`` = a different writer; different ``variant`` = another
+    signing by the same writer (the same strokes, jittered a little).
+    """
     rng = np.random.default_rng(seed)
+    jitter = np.random.default_rng(10_000 + variant)
     img = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(img)
     for _ in range(strokes):
@@ -99,6 +104,8 @@ def scribble(seed: int, width: int = 360, height: int = 140, strokes: int = 5) -
         pts -= pts.min(axis=0)
         span = np.maximum(pts.max(axis=0), 1)
         pts = pts / span * [width * 0.8, height * 0.6] + [width * 0.1, height * 0.2]
+        if variant:
+            pts = pts + jitter.normal(0, 2.5, size=pts.shape)
         draw.line([tuple(p) for p in pts], fill=int(rng.integers(0, 60)), width=3, joint="curve")
     return np.asarray(img, dtype=np.uint8)
 
@@ -151,3 +158,81 @@ class FakeModel:
         sums = np.bincount(inverse, weights=sims, minlength=len(ids))
         counts = np.bincount(inverse, minlength=len(ids))
         return ids, (sums / counts).astype(np.float32)
+
+
+# --- workspaces ------------------------------------------------------------------------
+
+import pytest  # noqa: E402
+
+PASSWORDS = {"root": "root-pass-1", "sue": "sue-pass-12", "sam": "sam-pass-12", "carl": "carl-pass-1"}
+
+
+@dataclass
+class Team:
+    """A workspace with an admin (root), two supervisors (sue, sam) and a clerk (carl), all logged in."""
+
+    ws: object
+    root: object
+    sue: object
+    sam: object
+    carl: object
+    path: Path
+
+
+def make_team(folder: Path, model=None) -> Team:
+    from chequeverify.service import Workspace
+
+    ws = Workspace.open(folder, model=model or FakeModel())
+    ws.init("root", PASSWORDS["root"])
+    root = ws.login("root", PASSWORDS["root"])
+    root.add_user("sue", "supervisor", PASSWORDS["sue"])
+    root.add_user("sam", "supervisor", PASSWORDS["sam"])
+    root.add_user("carl", "clerk", PASSWORDS["carl"])
+    return Team(ws, root, ws.login("sue", PASSWORDS["sue"]), ws.login("sam", PASSWORDS["sam"]),
+                ws.login("carl", PASSWORDS["carl"]), Path(folder))  # fmt: skip
+
+
+@pytest.fixture
+def fast_kdf(monkeypatch):
+    """scrypt at a test-friendly cost (the stored hash records it, so verification still works)."""
+    import chequeverify.service.passwords as pw
+
+    monkeypatch.setattr(pw, "SCRYPT_N", 2**10)
+
+
+@pytest.fixture
+def team(tmp_path, fast_kdf) -> Team:
+    t = make_team(tmp_path / "ws")
+    yield t
+    t.ws.close()
+
+
+def enrol(team: Team, number: str = "100-1", name: str = "Ada", writer: int = 1, *, mandate: str = "any one",
+          variants=(1, 2, 3), **signatory) -> list:  # fmt: skip
+    """Register an account with one signatory and approved references (maker sue, checker sam)."""
+    from chequeverify.errors import InvalidInput
+
+    try:
+        team.sue.add_account(number, f"{name} Holder", mandate)
+    except InvalidInput:
+        pass  # a second signatory on an existing account
+    team.sue.add_signatory(number, name, **signatory)
+    refs = team.sue.add_references(number, name, [scribble(writer, v) for v in variants])
+    return [team.sam.approve_reference(r.id) for r in refs]
+
+
+def snapshot(ws) -> dict[str, int]:
+    """Row counts of every table but the audit log (what a refused input must not change)."""
+    conn = ws._store.conn
+    tables = ["users", "accounts", "signatories", "reference_signatures", "cheques", "decisions", "settings"]
+    out = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    out["audit_non_refusal"] = conn.execute(
+        "SELECT count(*) FROM audit WHERE kind NOT IN ('permission_denied', 'login_failed')").fetchone()[0]  # fmt: skip
+    return out
+
+
+def cheque_with(signature: np.ndarray, seed: int = 0):
+    """A synthetic cheque carrying ``signature`` (the cheque reader's generator) and the signature's true box."""
+    from chequeverify import imaging
+
+    return imaging.draw_cheque(signature, holder="Ada Holder", bank="Test Bank", seed=seed)

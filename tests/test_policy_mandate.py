@@ -88,6 +88,9 @@ def test_any_two_needs_two_different_signatories():
     s = signers(None, None, None)
     r = evaluate(m, s, [[0.9, 0.1, 0.1]])
     assert r.decision is Decision.REFER and not r.met and "1 signature found" in r.reasons[-1]
+    # the same hand twice: one signature must be attributed to another signatory, whom it does not match
+    r = evaluate(m, s, [[0.9, 0.1, 0.1], [0.95, 0.1, 0.1]])
+    assert r.decision is Decision.REJECT and not r.met
     r = evaluate(m, s, [[0.9, 0.85, 0.1], [0.95, 0.2, 0.1]])
     # the attribution that accepts both: signature 0 -> s2, signature 1 -> s1
     assert r.decision is Decision.ACCEPT and r.met

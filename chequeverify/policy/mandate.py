@@ -372,11 +372,15 @@ def evaluate(
         decision = Decision.REFER
         if combined is Decision.REFER:
             reasons.append("a signature scores in the grey zone")
-        if not met:
+        if len(rows) < required:
+            reasons.append(
+                f"the mandate '{rule}' needs {required} different signatories; "
+                f"{len(rows)} signature{'s' if len(rows) != 1 else ''} found"
+            )
+        elif combined is Decision.ACCEPT and not met:
             found = len({s.id for s in accepted})
             reasons.append(
-                f"the mandate '{rule}' needs {required} different signator{'y' if required == 1 else 'ies'}; "
-                f"{found} accepted on this cheque"
-                + (f" ({len(rows)} signature{'s' if len(rows) != 1 else ''} found)" if len(rows) < required else "")
+                f"the mandate '{rule}' is not met: {found} different signator{'y' if found == 1 else 'ies'} "
+                f"accepted, {required} needed"
             )
     return MandateResult(decision, met, str(rule), required, outcomes, tuple(reasons))

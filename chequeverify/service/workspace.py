@@ -252,11 +252,12 @@ class Workspace:
         with self._index_lock:
             if self._index is not None and self._index[0] == key:
                 return self._index[1], self._index[2], self._index[3]
-            ids, groups, blobs, dims = self._store.scoring_embeddings()
+            ids, groups, blobs, models = self._store.scoring_embeddings()
             dim = int(model.embedding_dim)
-            if any(d != dim for d in dims):
+            stale = sorted(m for m, d in models if (m, d) != (str(model.model_id), dim))
+            if stale:
                 raise ModelError(
-                    "Some references were embedded by another model.",
+                    f"Some references were embedded by model {stale[0]}, not {model.model_id}.",
                     hint="A supervisor must run `chequeverify references re-embed`.",
                 )
             matrix = (np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dim).astype(np.float32)

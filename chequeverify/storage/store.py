@@ -351,14 +351,17 @@ class Store:
                 out[row["id"]] = row["image_png"]
         return out
 
-    def scoring_embeddings(self, model_id: str | None = None) -> tuple[list[int], list[int], list[bytes], list[int]]:
-        """Every scoring reference (active or retiring) of the workspace: ids, signatory ids, embeddings, dims."""
+    def scoring_embeddings(self) -> tuple[list[int], list[int], list[bytes], set[tuple[str, int]]]:
+        """Every scoring reference (active or retiring): ids, signatory ids, embeddings, and the (model id, dim) pairs seen."""
         with self._lock:
             rows = self.conn.execute(
-                "SELECT id, signatory_id, embedding, embedding_dim FROM reference_signatures"
+                "SELECT id, signatory_id, embedding FROM reference_signatures"
                 " WHERE status IN ('active', 'retiring') ORDER BY signatory_id, id"
             ).fetchall()
-        return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
+            models = self.conn.execute(
+                "SELECT DISTINCT model_id, embedding_dim FROM reference_signatures WHERE status IN ('active', 'retiring')"
+            ).fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], {(m, d) for m, d in models}
 
     def signatory_directory(self) -> dict[int, dict[str, Any]]:
         """signatory id → name, panel, validity and its account's number, holder, status, watch-list flag."""
