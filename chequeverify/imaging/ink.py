@@ -107,23 +107,52 @@ def hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
     return keep[comps.labels]
 
 
-def find_rules(mask: np.ndarray, min_horizontal: int, min_vertical: int) -> np.ndarray:
+def find_rules(
+    mask: np.ndarray, min_horizontal: int, min_vertical: int, max_thickness: int = 5
+) -> np.ndarray:
     """``H×W bool`` of the pixels on straight printed lines and bars.
 
-    A pixel is on a rule when it lies in a horizontal run of at least
-    ``min_horizontal`` pixels or a vertical run of at least
-    ``min_vertical`` (box borders, signature and payee lines, barcode bars).
-    A hand does not draw a stroke that stays inside one pixel row for that long.
+    A printed line is long one way and thin the other: its pixels lie in a
+    run of at least ``min_horizontal`` pixels along a row (``min_vertical``
+    down a column for vertical lines) — no hand keeps a stroke inside one
+    pixel row for that long — and across it the ink is at most
+    ``max_thickness`` thick. The whole thickness is taken (the rows next
+    to the long run, which noise breaks into shorter runs), but where a
+    pen stroke crosses a horizontal line the ink is thicker across it, and
+    stays: signatures cross their signature line. Vertical lines (box
+    sides, frames, often doubled) are taken whole; a stroke crossing one
+    loses the line's width.
     """
     out = np.zeros(mask.shape, bool)
     if min_horizontal > 0:
-        out |= _long_runs(mask, min_horizontal)
+        out |= _thin_across(mask, _long_runs(mask, min_horizontal), max_thickness)
     if min_vertical > 0:
-        out |= _long_runs(mask.T, min_vertical).T
+        along = _long_runs(mask.T, min_vertical)
+        out |= (along | _thin_across(mask.T, along, max_thickness)).T
     return out
 
 
+def _thin_across(mask: np.ndarray, along: np.ndarray, max_thickness: int) -> np.ndarray:
+    """Pixels of the column runs of ``mask`` (rows = the line's direction) that
+    are at most ``max_thickness`` long and touch a pixel of ``along``."""
+    if not along.any():
+        return along
+    col = runs(mask.T)  # runs down the columns: row = column index
+    hits = np.cumsum(np.concatenate([np.zeros((1, mask.shape[1]), np.int32), along.astype(np.int32)]), axis=0)
+    touched = hits[col.end, col.row] - hits[col.start, col.row] > 0
+    keep = touched & (col.length <= max_thickness)
+    out = np.zeros(mask.shape[::-1], bool)  # transposed, then back
+    if keep.any():
+        rows, starts, ends = col.row[keep], col.start[keep], col.end[keep]
+        lengths = ends - starts
+        flat = rows * mask.shape[0] + starts
+        idx = np.repeat(flat - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        out.ravel()[idx] = True
+    return out.T
+
+
 def _long_runs(mask: np.ndarray, min_len: int) -> np.ndarray:
+    """Pixels of ``mask`` in row runs at least ``min_len`` long."""
     r = runs(mask)
     keep = r.length >= min_len
     out = np.zeros(mask.shape, bool)
@@ -131,8 +160,7 @@ def _long_runs(mask: np.ndarray, min_len: int) -> np.ndarray:
         return out
     rows, starts, ends = r.row[keep], r.start[keep], r.end[keep]
     lengths = ends - starts
-    w = mask.shape[1]
-    flat = rows * w + starts
+    flat = rows * mask.shape[1] + starts
     idx = np.repeat(flat - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
     out.ravel()[idx] = True
     return out
@@ -181,11 +209,16 @@ def find_text_lines(
     w = comps.width.astype(np.float64)
     x0, x1, y0, y1 = (a.astype(np.float64) for a in (comps.x0, comps.x1, comps.y0, comps.y1))
     H = comps.labels.shape[0]
-    # a component cut by the top or bottom of the image has a false edge
-    # that would line up with every other cut component
-    uncut = (y0 > 0) & (y1 < H)
+    # A component cut by the top or bottom of the image has a false edge
+    # there, which would line up with every other cut component: only its
+    # other edge may be compared.
+    cut_top = y0 <= 0
+    cut_bottom = y1 >= H
     cand = np.nonzero(
-        uncut & (h >= min_height) & (h <= max_height) & (w <= 12.0 * np.maximum(h, min_height))
+        ~(cut_top & cut_bottom)
+        & (h >= min_height)
+        & (h <= max_height)
+        & (w <= 12.0 * np.maximum(h, min_height))
     )[0]
     if cand.size == 0:
         return []
@@ -211,10 +244,13 @@ def find_text_lines(
                 continue
             if min(y1[a], y1[b]) - max(y0[a], y0[b]) < 0.5 * min(h[a], h[b]):
                 continue
-            if not (0.4 <= h[a] / h[b] <= 2.5):
+            cut = cut_top[a] or cut_top[b] or cut_bottom[a] or cut_bottom[b]
+            if not cut and not (0.4 <= h[a] / h[b] <= 2.5):
                 continue
             tol = max(2.0, 0.12 * hmax)
-            if abs(y1[a] - y1[b]) > tol and abs(y0[a] - y0[b]) > tol:
+            same_bottom = not (cut_bottom[a] or cut_bottom[b]) and abs(y1[a] - y1[b]) <= tol
+            same_top = not (cut_top[a] or cut_top[b]) and abs(y0[a] - y0[b]) <= tol
+            if not (same_bottom or same_top):
                 continue
             if not close_colour(a, b):
                 continue
@@ -233,8 +269,11 @@ def find_text_lines(
         if glyphs < 4 or x1[m].max() - x0[m].min() < 3.0 * hmed:
             continue
         tol = max(1.5, 0.1 * hmed)
-        bottoms = np.mean(np.abs(y1[m] - np.median(y1[m])) <= tol)
-        tops = np.mean(np.abs(y0[m] - np.median(y0[m])) <= tol)
+        if len(members) == 1:  # a word blob, checked above
+            bottoms = tops = 1.0
+        else:
+            bottoms = _aligned(y1[m], ~cut_bottom[m], tol)
+            tops = _aligned(y0[m], ~cut_top[m], tol)
         if max(bottoms, tops) < 0.6:
             continue
         found.append((glyphs * max(bottoms, tops), members))
@@ -259,8 +298,10 @@ def find_text_lines(
             colour = np.average(colours[m], axis=0, weights=comps.area[m])
             if colour_distance(colour, line_colour) > max_colour_distance:
                 continue
-        top, base = _line_levels(y0[m], y1[m])
-        members = [k for k in members if _fits_line(y0[k], y1[k], top, base)]
+        top, base = _line_levels(y0[m], y1[m], ~cut_top[m], ~cut_bottom[m])
+        members = [
+            k for k in members if _fits_line(y0[k], y1[k], top, base, bool(cut_top[k]), bool(cut_bottom[k]))
+        ]
         if len(members) == 0:
             continue
         members = _absorb(comps, members, top, base, colours, max_colour_distance, taken)
@@ -271,23 +312,49 @@ def find_text_lines(
     return lines
 
 
-def _line_levels(tops: np.ndarray, bottoms: np.ndarray) -> tuple[float, float]:
-    """The ascender (or capital) line and the baseline of a row of glyphs."""
-    t = np.sort(tops)
-    top = float(np.median(t[: max(1, (t.size + 1) // 2)]))
-    return top, float(np.median(bottoms))
+def _aligned(edges: np.ndarray, valid: np.ndarray, tol: float) -> float:
+    """Fraction of the valid ``edges`` within ``tol`` of their median (0 when none is valid)."""
+    e = edges[valid]
+    if e.size < max(2, 0.5 * edges.size):
+        return 0.0
+    return float(np.mean(np.abs(e - np.median(e)) <= tol))
 
 
-def _fits_line(y0: float, y1: float, top: float, base: float) -> bool:
+def _line_levels(
+    tops: np.ndarray, bottoms: np.ndarray, top_ok: np.ndarray, bottom_ok: np.ndarray
+) -> tuple[float, float]:
+    """The ascender (or capital) line and the baseline of a row of glyphs.
+
+    Edges cut by the image border are left out; when every glyph is cut at
+    one end, that level is estimated from the other and the glyph height.
+    """
+    size = float(np.median(bottoms - tops))
+    t = np.sort(tops[top_ok])
+    b = bottoms[bottom_ok]
+    top = float(np.median(t[: max(1, (t.size + 1) // 2)])) if t.size else None
+    base = float(np.median(b)) if b.size else None
+    if top is None and base is None:
+        return float(np.min(tops)), float(np.max(bottoms))
+    if top is None:
+        top = base - size
+    if base is None:
+        base = top + size
+    return top, base
+
+
+def _fits_line(
+    y0: float, y1: float, top: float, base: float, cut_top: bool = False, cut_bottom: bool = False
+) -> bool:
     """Whether a glyph spanning rows ``y0..y1`` sits between a line's top and baseline.
 
     Printed glyphs start at the capital or x-height line and end at the
     baseline or, for descenders, a little below; a pen stroke that crossed
-    the type and merged with a letter sticks out.
+    the type and merged with a letter sticks out. An edge cut by the
+    image border is not checked.
     """
     size = max(base - top, 1.0)
     tol = max(2.0, 0.12 * size)
-    return y0 >= top - tol and y1 <= base + 0.45 * size
+    return (cut_top or y0 >= top - tol) and (cut_bottom or y1 <= base + 0.45 * size)
 
 
 def _is_word_blob(comps: Components, k: int) -> bool:
@@ -375,8 +442,21 @@ def component_colours(comps: Components, rgb: np.ndarray) -> np.ndarray:
     return np.stack([np.bincount(idx, weights=flat[:, c], minlength=comps.n) / count for c in range(3)], axis=1)
 
 
-def find_bar_stacks(comps: Components, min_bars: int = 5) -> np.ndarray:
-    """Indices of components that are bars of a barcode (bool, length ``comps.n``).
+@dataclass(frozen=True)
+class Barcode:
+    """A printed barcode: its ``box`` (pixels) and whether its bars run ``horizontal``."""
+
+    box: tuple[int, int, int, int]
+    horizontal: bool
+
+    @property
+    def bar_length(self) -> int:
+        x0, y0, x1, y1 = self.box
+        return (x1 - x0) if self.horizontal else (y1 - y0)
+
+
+def find_bar_stacks(comps: Components, min_bars: int = 5) -> tuple[np.ndarray, list[Barcode]]:
+    """Components that are bars of a barcode (bool, length ``comps.n``), and the barcodes.
 
     A printed bar is a solid rectangle (it fills its box) much longer than
     thick; a barcode is a stack of such bars side by side, all of about the
@@ -384,8 +464,9 @@ def find_bar_stacks(comps: Components, min_bars: int = 5) -> np.ndarray:
     """
     n = comps.n
     out = np.zeros(n, bool)
+    codes: list[Barcode] = []
     if n < min_bars:
-        return out
+        return out, codes
     w = comps.width.astype(np.float64)
     h = comps.height.astype(np.float64)
     fill = comps.area / np.maximum(w * h, 1.0)
@@ -443,6 +524,46 @@ def find_bar_stacks(comps: Components, min_bars: int = 5) -> np.ndarray:
             # barcode's extent along the bars belongs to it
             slack = 0.1 * (a1 - a0) + 1
             out |= (k_a0 >= a0 - slack) & (k_a1 <= a1 + slack) & (k_c0 >= c0 - 2) & (k_c1 <= c1 + 2)
+            if horizontal:
+                box = (int(a0), int(c0), int(a1), int(c1))
+            else:
+                box = (int(c0), int(a0), int(c1), int(a1))
+            codes.append(Barcode(box, horizontal))
+    return out, codes
+
+
+def barcode_areas(codes: list[Barcode], shape: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+    """The boxes of ``codes`` grown by a quarter across the bars (bars merged
+    with a stroke were not counted in the stack), clipped to ``shape``."""
+    H, W = shape
+    out = []
+    for code in codes:
+        x0, y0, x1, y1 = code.box
+        if code.horizontal:
+            grow = (y1 - y0) // 4 + 2
+            y0, y1 = max(0, y0 - grow), min(H, y1 + grow)
+        else:
+            grow = (x1 - x0) // 4 + 2
+            x0, x1 = max(0, x0 - grow), min(W, x1 + grow)
+        out.append((x0, y0, x1, y1))
+    return out
+
+
+def barcode_pixels(mask: np.ndarray, codes: list[Barcode]) -> np.ndarray:
+    """``H×W bool``: the pixels of ``mask`` on the bars of ``codes``.
+
+    Inside a barcode, ink in a run along the bars at least 60 % of their
+    length is a bar; what shows between the bars (a pen stroke crossing
+    the code) is not.
+    """
+    out = np.zeros(mask.shape, bool)
+    for code, (x0, y0, x1, y1) in zip(codes, barcode_areas(codes, mask.shape)):
+        sub = mask[y0:y1, x0:x1]
+        min_len = max(3, int(0.6 * code.bar_length))
+        if code.horizontal:
+            out[y0:y1, x0:x1] = _long_runs(sub, min_len)
+        else:
+            out[y0:y1, x0:x1] = _long_runs(sub.T, min_len).T
     return out
 
 

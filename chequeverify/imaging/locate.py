@@ -31,9 +31,12 @@ from PIL import Image
 
 from chequeverify.errors import SignatureNotFound, UnreadableScan
 from chequeverify.imaging import geometry
-from chequeverify.imaging.components import Components, label
+from chequeverify.imaging.components import Components, dilate_rect, label
 from chequeverify.imaging.ink import (
+    InkThresholds,
     TextLine,
+    barcode_areas,
+    barcode_pixels,
     component_colours,
     find_bar_stacks,
     find_rules,
@@ -47,8 +50,12 @@ from chequeverify.imaging.normalise import to_grey
 
 log = logging.getLogger(__name__)
 
-#: analyse the zone at about this resolution (pixels per millimetre; 200 dpi ≈ 7.9)
-WORK_PX_PER_MM = 7.9
+#: scans finer than this (pixels per millimetre) are reduced by an integer
+#: factor before the zone is analysed: 150-200 dpi (6-8 px/mm) shows every
+#: stroke, and finer scans only cost time
+MIN_WORK_PX_PER_MM = 5.5
+#: thresholds that keep every weakly dark pixel (for finding printed rules)
+WEAK_ONLY = InkThresholds(strong=45.0, weak=45.0, strong_fraction=0.2, weak_fraction=0.2)
 #: skews smaller than this (degrees) are left alone
 MIN_SKEW = 0.3
 #: a signature holds at least this much ink (mm²) and spans at least this much (mm)
@@ -115,6 +122,17 @@ def _as_arrays(cheque: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray
     raise UnreadableScan(f"Expected a cheque image, got {type(cheque).__name__}.")
 
 
+def print_mask(small: np.ndarray) -> np.ndarray:
+    """``h×w bool`` of everything printed or written on a reduced cheque, faint lines included.
+
+    Layout detection needs the printed rules, which some banks print in a
+    light tint: every weakly dark pixel counts here (a security pattern
+    adds noise, but no long straight lines).
+    """
+    paper = paper_level(small, max(7, small.shape[1] // 60))
+    return ink_mask(small, paper, reach=0, thresholds=WEAK_ONLY)
+
+
 def _turn(a: np.ndarray, quarter: int) -> np.ndarray:
     """Rotate an array counter-clockwise by ``quarter`` × 90° (as Pillow's rotate)."""
     return np.ascontiguousarray(np.rot90(a, k=quarter % 4))
@@ -137,13 +155,13 @@ def analyse_cheque(cheque: Image.Image | np.ndarray) -> ChequeView:
     best = None
     for quarter in _upright_candidates(*region_small.shape):
         view = _turn(region_small, quarter // 90)
-        mask = ink_mask(view, window=max(7, view.shape[1] // 60))
+        mask = print_mask(view)
         skew = geometry.estimate_skew(mask)
         if abs(skew) >= MIN_SKEW:
             levelled = np.asarray(
                 Image.fromarray(view).rotate(skew, resample=Image.Resampling.BILINEAR, fillcolor=255)
             )
-            mask = ink_mask(levelled, window=max(7, view.shape[1] // 60))
+            mask = print_mask(levelled)
         else:
             skew = 0.0
         rules = geometry.find_horizontal_rules(mask)
@@ -158,7 +176,7 @@ def analyse_cheque(cheque: Image.Image | np.ndarray) -> ChequeView:
     X1, Y1 = min(W, rx1 * factor), min(H, ry1 * factor)
     region_w = (X1 - X0) if turn in (0, 180) else (Y1 - Y0)
     px_per_mm = region_w / match.layout.size_mm[0]
-    shrink = max(1, int(px_per_mm / WORK_PX_PER_MM + 0.35))
+    shrink = max(1, int(px_per_mm / MIN_WORK_PX_PER_MM))
     g = grey[Y0:Y1, X0:X1]
     c = rgb[Y0:Y1, X0:X1] if rgb is not None else None
     if shrink > 1:
@@ -225,6 +243,7 @@ class ZoneInk:
     printed: np.ndarray
     handwriting: np.ndarray
     comps: Components
+    is_handwriting: np.ndarray  # bool per component
     text_lines: list[TextLine]
     px_per_mm: float
 
@@ -240,56 +259,152 @@ def analyse_zone(
     ppm = px_per_mm
     paper = paper_level(grey, max(7, int(round(3.0 * ppm))))
     ink = ink_mask(grey, paper)
-    rules = find_rules(ink, min_horizontal=int(round(14 * ppm)), min_vertical=int(round(6 * ppm))) & ink
+    rules = find_rules(
+        ink,
+        min_horizontal=int(round(14 * ppm)),
+        min_vertical=int(round(12 * ppm)),
+        max_thickness=max(3, int(round(1.0 * ppm))),
+    )
     rest = ink & ~rules
     comps = label(rest)
+    is_bar, codes = find_bar_stacks(comps)
+    if codes:
+        # a pen stroke that touches the bars merged with them: keep only
+        # what shows between the bars, and look again
+        bars = barcode_pixels(rest, codes)
+        rest &= ~bars
+        rules |= bars
+        comps = label(rest)
+        is_bar, _ = find_bar_stacks(comps)
+        # broken ends of bars left between them belong to the code too
+        for x0, y0, x1, y1 in barcode_areas(codes, rest.shape):
+            is_bar |= (comps.x0 >= x0) & (comps.x1 <= x1) & (comps.y0 >= y0) & (comps.y1 <= y1)
     colours = component_colours(comps, rgb) if rgb is not None else None
     lines = find_text_lines(comps, min_height=0.3 * ppm, max_height=4.6 * ppm, colours=colours)
-    is_text = find_bar_stacks(comps)
+    is_text = is_bar
     for line in lines:
         is_text[list(line.members)] = True
     speck = comps.area < max(4.0, 0.12 * ppm * ppm)
     printed = comps.mask_of(is_text)
     handwriting = comps.mask_of(~is_text & ~speck)
-    return ZoneInk(offset, ink, rules, printed, handwriting, comps, lines, ppm)
+    return ZoneInk(offset, ink, rules, printed, handwriting, comps, ~is_text & ~speck, lines, ppm)
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A cluster of handwriting in the zone: its ink ``mask`` (zone pixels) and evidence."""
+    """A cluster of handwriting in the zone and the evidence that it is the signature.
 
-    box: tuple[int, int, int, int]  # zone pixels
+    ``box``: zone pixels; ``mass_mm2``: ink area; ``in_field``: fraction of
+    the ink inside the layout's signature field; ``members``: indices of
+    the zone's components.
+    """
+
+    box: tuple[int, int, int, int]
     mass_mm2: float
     in_field: float
     score: float
-    mask: np.ndarray
+    members: tuple[int, ...]
 
 
-def _candidates(zone: ZoneInk, field_box: tuple[int, int, int, int]) -> list[Candidate]:
+def _clusters(zone: ZoneInk, field_box: tuple[int, int, int, int]) -> list[Candidate]:
+    """Group the zone's significant handwriting components into word-like clusters.
+
+    Only components of some size take part (a pattern's specks or a
+    printed dot must not chain clusters together); strokes closer than
+    about 7 mm side by side or 2.5 mm above each other join.
+    """
     ppm = zone.px_per_mm
-    hw = zone.handwriting
-    if not hw.any():
+    comps = zone.comps
+    hand = zone.is_handwriting
+    extent = np.maximum(comps.width, comps.height)
+    big = hand & ((comps.area >= 1.0 * ppm * ppm) | (extent >= 2.5 * ppm))
+    if not big.any():
         return []
-    joined = smear(hw, int(round(7 * ppm)) | 1, int(round(2.5 * ppm)) | 1)
+    joined = smear(comps.mask_of(big), int(round(7 * ppm)) | 1, int(round(2.5 * ppm)) | 1)
     clusters = label(joined)
+    # each big component falls in exactly one cluster: read it at any of its pixels
+    idx = np.nonzero(big)[0]
+    ys = comps.y0[idx]
+    first_x = np.array([np.argmax(comps.labels[y] == k + 1) for y, k in zip(ys, idx)])
+    cluster_of = clusters.labels[ys, first_x]
     fx0, fy0, fx1, fy1 = field_box
-    in_field = np.zeros(hw.shape, bool)
-    in_field[max(0, fy0) : max(0, fy1), max(0, fx0) : max(0, fx1)] = True
-    ids = clusters.labels[hw]
-    mass = np.bincount(ids, minlength=clusters.n + 1).astype(np.float64)
-    mass_in = np.bincount(ids, weights=in_field[hw], minlength=clusters.n + 1)
     out = []
-    for k in np.nonzero(mass)[0]:
-        if k == 0:
-            continue
-        m = (clusters.labels == k) & hw
-        ys, xs = np.nonzero(m)
-        box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-        mm2 = mass[k] / (ppm * ppm)
-        frac = mass_in[k] / mass[k]
-        out.append(Candidate(box, mm2, frac, mm2 * frac * frac, m))
+    for c in np.unique(cluster_of):
+        members = idx[cluster_of == c]
+        out.append(_candidate(zone, members, field_box))
     out.sort(key=lambda c: -c.score)
     return out
+
+
+def _candidate(zone: ZoneInk, members: np.ndarray, field_box: tuple[int, int, int, int]) -> Candidate:
+    comps = zone.comps
+    ppm = zone.px_per_mm
+    box = (
+        int(comps.x0[members].min()),
+        int(comps.y0[members].min()),
+        int(comps.x1[members].max()),
+        int(comps.y1[members].max()),
+    )
+    mass = float(comps.area[members].sum())
+    fx0, fy0, fx1, fy1 = field_box
+    sub = comps.labels[max(0, fy0) : max(0, fy1), max(0, fx0) : max(0, fx1)]
+    inside = np.isin(sub, members + 1).sum() if sub.size else 0
+    frac = float(inside) / max(mass, 1.0)
+    mm2 = mass / (ppm * ppm)
+    return Candidate(box, mm2, frac, mm2 * frac * frac, tuple(int(k) for k in members))
+
+
+def _is_plausible(c: Candidate, ppm: float) -> bool:
+    w, h = c.box[2] - c.box[0], c.box[3] - c.box[1]
+    return (
+        c.mass_mm2 >= MIN_SIGNATURE_INK_MM2
+        and max(w, h) >= MIN_SIGNATURE_EXTENT_MM * ppm
+        and c.in_field >= 0.3
+    )
+
+
+def _grow(zone: ZoneInk, best: Candidate, others: list[Candidate], field_box) -> Candidate:
+    """Join to the signature the clusters beside it (its other words) and its small marks.
+
+    A cluster joins when it lies mostly in the signature field, overlaps
+    the signature's rows and is within about 20 mm to its side. Then small
+    handwriting components (dots, pen skips) inside the signature's box,
+    grown by 1.5 mm, join it.
+    """
+    ppm = zone.px_per_mm
+    members = set(best.members)
+    x0, y0, x1, y1 = best.box
+    changed = True
+    pool = [c for c in others if c.in_field >= 0.5]
+    while changed:
+        changed = False
+        for c in list(pool):
+            cx0, cy0, cx1, cy1 = c.box
+            rows = min(y1, cy1) - max(y0, cy0)
+            gap = max(cx0 - x1, x0 - cx1)
+            if rows >= 0.3 * min(y1 - y0, cy1 - cy0) and gap <= 20 * ppm:
+                members.update(c.members)
+                x0, y0, x1, y1 = min(x0, cx0), min(y0, cy0), max(x1, cx1), max(y1, cy1)
+                pool.remove(c)
+                changed = True
+    comps = zone.comps
+    # small marks (dots, pen skips, a faint tail broken into pieces) within
+    # 2 mm of the signature's strokes join it, a few steps out at most
+    reach = int(round(2.0 * ppm)) * 2 + 1
+    pool = zone.is_handwriting.copy()
+    pool[list(members)] = False
+    for _ in range(3):
+        if not pool.any():
+            break
+        near = dilate_rect(comps.mask_of(np.isin(np.arange(comps.n), list(members))), reach, reach)
+        touching = np.zeros(comps.n + 1, bool)
+        touching[np.unique(comps.labels[near])] = True
+        new = np.nonzero(pool & touching[1:])[0]
+        if new.size == 0:
+            break
+        members.update(new.tolist())
+        pool[new] = False
+    return _candidate(zone, np.array(sorted(members)), field_box)
 
 
 def find_signature(view: ChequeView) -> tuple[np.ndarray, tuple[int, int], float]:
@@ -303,27 +418,31 @@ def find_signature(view: ChequeView) -> tuple[np.ndarray, tuple[int, int], float
     rgb = view.rgb[sy0:sy1, sx0:sx1] if view.rgb is not None else None
     zone = analyse_zone(view.grey[sy0:sy1, sx0:sx1], view.px_per_mm, (sx0, sy0), rgb)
     fx0, fy0, fx1, fy1 = to_pixels(layout.signature, vw, vh)
-    cands = _candidates(zone, (fx0 - sx0, fy0 - sy0, fx1 - sx0, fy1 - sy0))
+    field_box = (fx0 - sx0, fy0 - sy0, fx1 - sx0, fy1 - sy0)
+    if "micr" in layout.fields:
+        # nothing is written in the MICR clear band: what lies there is the
+        # printed code line, however it was classified
+        mx0, my0, mx1, my1 = to_pixels(layout.fields["micr"], vw, vh)
+        c = zone.comps
+        inside_rows = np.clip(np.minimum(c.y1, my1 - sy0) - np.maximum(c.y0, my0 - sy0), 0, None)
+        in_band = inside_rows >= 0.5 * np.maximum(c.height, 1)
+        zone.is_handwriting &= ~in_band
+    cands = [c for c in _clusters(zone, field_box) if c.in_field > 0]
     ppm = view.px_per_mm
-    good = [
-        c
-        for c in cands
-        if c.mass_mm2 >= MIN_SIGNATURE_INK_MM2
-        and max(c.box[2] - c.box[0], c.box[3] - c.box[1]) >= MIN_SIGNATURE_EXTENT_MM * ppm
-        and c.in_field >= 0.3
-    ]
-    if not good:
+    plausible = [c for c in cands if _is_plausible(c, ppm)]
+    if not plausible:
         raise SignatureNotFound(
             "No signature found on the cheque: the signature area is blank.",
             hint="Check that the cheque is signed, or draw the signature box by hand.",
         )
-    best = good[0]
-    mask = best.mask
-    second = good[1].score if len(good) > 1 else 0.0
+    best = _grow(zone, plausible[0], [c for c in cands if c is not plausible[0]], field_box)
+    rivals = [c.score for c in plausible[1:] if not set(c.members) <= set(best.members)]
+    second = max(rivals, default=0.0)
     amount = min(1.0, best.mass_mm2 / 40.0) ** 0.5
     separation = best.score / (best.score + second)
     recognised = 1.0 if view.layout_score >= 0.3 else 0.8
     confidence = float(np.clip(amount * best.in_field * (0.4 + 0.6 * separation) * recognised, 0.0, 1.0))
+    mask = zone.comps.mask_of(np.isin(np.arange(zone.comps.n), best.members))
     return mask, zone.offset, confidence
 
 
