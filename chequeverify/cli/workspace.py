@@ -137,7 +137,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     s = _session(args)
-    user = s.add_user(args.name, args.role, _new_password(args.name))
+    # ask for the new password only once the role is known to allow it (the refusal is audited)
+    password = _new_password(args.name) if s.can("users") else ""
+    user = s.add_user(args.name, args.role, password)
     print(f"Added {user.role} {user.name}.")
     return 0
 

@@ -132,7 +132,7 @@ class Workspace:
         self._model_path = Path(model_path) if model_path else None
         self._model_lock = threading.Lock()
         self._index_lock = threading.Lock()
-        self._index: tuple[Any, ...] | None = None
+        self._index: IdentificationIndex | None = None
         self._image_cache: OrderedDict[int, np.ndarray] = OrderedDict()
 
     @classmethod
@@ -245,13 +245,22 @@ class Workspace:
             cache.popitem(last=False)
         return image
 
-    def _identification_index(self, model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(reference ids N, signatory ids N, embeddings N×D) of every scoring reference, cached per change."""
+    def _identification_index(self, model: Any) -> IdentificationIndex:
+        """Every scoring reference of the workspace, prepared for one-to-many search; cached until references change.
+
+        The model's score depends on a group's references through their
+        mean embedding only (see ``chequeverify.model.scoring``), so the
+        index keeps one centroid per signatory: a query then costs one
+        ``G×D`` product instead of an ``M×D`` one plus a regrouping. A model
+        that offers ``index_groups(references, groups)`` and
+        ``score_index(query, index)`` (precomputed per-group statistics) is
+        used through those instead.
+        """
         version = self._store.references_version()
         key = (version, str(model.model_id))
         with self._index_lock:
-            if self._index is not None and self._index[0] == key:
-                return self._index[1], self._index[2], self._index[3]
+            if self._index is not None and self._index.key == key:
+                return self._index
             ids, groups, blobs, models = self._store.scoring_embeddings()
             dim = int(model.embedding_dim)
             stale = sorted(m for m, d in models if (m, d) != (str(model.model_id), dim))
@@ -262,9 +271,50 @@ class Workspace:
                 )
             matrix = (np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dim).astype(np.float32)
                       if blobs else np.zeros((0, dim), np.float32))  # fmt: skip
-            index = (np.asarray(ids, np.int64), np.asarray(groups, np.int64), matrix)
-            self._index = (key, *index)
-            return index
+            group_ids = np.asarray(groups, np.int64)
+            ref_ids = np.asarray(ids, np.int64)
+            if len(group_ids):
+                starts = np.r_[0, np.flatnonzero(np.diff(group_ids)) + 1]  # rows come sorted by signatory
+                counts = np.diff(np.r_[starts, len(group_ids)])
+                centroids = np.add.reduceat(matrix, starts, axis=0) / counts[:, None].astype(np.float32)
+                signatories = group_ids[starts]
+                first_reference = ref_ids[starts]
+            else:
+                centroids = np.zeros((0, dim), np.float32)
+                signatories = first_reference = np.zeros(0, np.int64)
+            prepared = None
+            if hasattr(model, "index_groups") and hasattr(model, "score_index") and len(group_ids):
+                prepared = model.index_groups(matrix, group_ids)
+            self._index = IdentificationIndex(key, len(ref_ids), signatories, first_reference,
+                                              np.ascontiguousarray(centroids, np.float32), prepared)  # fmt: skip
+            return self._index
+
+
+class IdentificationIndex:
+    """The cached search structure of :meth:`Session.identify` (internal)."""
+
+    def __init__(self, key: tuple, references: int, signatories: np.ndarray, first_reference: np.ndarray,
+                 centroids: np.ndarray, prepared: Any) -> None:  # fmt: skip
+        self.key = key
+        self.references = references
+        self.signatories = signatories
+        self.first_reference = first_reference
+        self.centroids = centroids
+        self.prepared = prepared
+        self._arange = np.arange(len(signatories))
+
+    def search(self, model: Any, query: np.ndarray) -> np.ndarray:
+        """Scores of ``query`` against every signatory, aligned with :attr:`signatories`."""
+        if self.prepared is not None:
+            ids, scores = model.score_index(query, self.prepared)
+            order = np.searchsorted(self.signatories, np.asarray(ids))
+            out = np.full(len(self.signatories), -np.inf)
+            out[order] = scores
+            return out
+        ids, scores = model.score_groups(query, self.centroids, self._arange)
+        out = np.full(len(self.signatories), -np.inf)
+        out[np.asarray(ids, np.int64)] = np.asarray(scores, np.float64)
+        return out
 
 
 # =============================================================================
@@ -1158,25 +1208,19 @@ class Session:
             name = im.source_name(source)
             sha = None
         query = np.asarray(model.embed([crop]), dtype=np.float32)[0]
-        ids, groups, matrix = self.workspace._identification_index(model)
+        index = self.workspace._identification_index(model)
         base = self._thresholds_info(model)
         candidates: list[Candidate] = []
-        signatories = 0
-        if len(ids):
-            gids, scores = model.score_groups(query, matrix, groups)
-            gids, scores = np.asarray(gids), np.asarray(scores, dtype=np.float64)
-            signatories = len(gids)
-            n = min(top, len(gids))
-            best = np.argpartition(-scores, n - 1)[:n] if n < len(gids) else np.arange(len(gids))
+        if index.references:
+            scores = index.search(model, query)
+            n = min(top, len(scores))
+            best = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
             best = best[np.argsort(-scores[best], kind="stable")]
-            directory = self._store.signatory_directory()
+            directory = self._store.signatory_directory([int(index.signatories[k]) for k in best])
             for rank, k in enumerate(best, start=1):
-                sid = int(gids[k])
+                sid = int(index.signatories[k])
                 d = directory.get(sid, {})
-                ref_image = None
-                if images:
-                    first = int(ids[np.flatnonzero(groups == sid)[0]])
-                    ref_image = self.workspace._reference_image(first)
+                ref_image = self.workspace._reference_image(int(index.first_reference[k])) if images else None
                 candidates.append(Candidate(rank=rank, score=float(scores[k]), account=d.get("account", "?"),
                                             holder=d.get("holder", "?"), signatory_id=sid,
                                             signatory=d.get("name", "?"), watchlist=bool(d.get("watchlist")),
@@ -1188,7 +1232,7 @@ class Session:
                                                                           for c in candidates],
                                               "watchlist_hits": [c.account for c in hits]})  # fmt: skip
         return Identification(query_image=crop, located=located, candidates=tuple(candidates),
-                              references_searched=int(len(ids)), signatories_searched=signatories,
+                              references_searched=index.references, signatories_searched=len(index.signatories),
                               model_id=str(model.model_id), accept=base.accept, watchlist_hits=hits,
                               elapsed_ms=(time.perf_counter() - t0) * 1000)  # fmt: skip
 

@@ -363,11 +363,16 @@ class Store:
             ).fetchall()
         return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], {(m, d) for m, d in models}
 
-    def signatory_directory(self) -> dict[int, dict[str, Any]]:
+    def signatory_directory(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """signatory id → name, panel, validity and its account's number, holder, status, watch-list flag."""
+        ids = [int(i) for i in ids][:900]
+        if not ids:
+            return {}
         rows = self._rows(
             "SELECT s.id, s.name, s.panel, s.valid_from, s.valid_until, a.number AS account, a.holder,"
             " a.status AS account_status, a.watchlist FROM signatories s JOIN accounts a ON a.id = s.account_id"
+            f" WHERE s.id IN ({', '.join('?' * len(ids))})",
+            ids,
         )
         return {r["id"]: r for r in rows}
 
