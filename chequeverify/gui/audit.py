@@ -1,0 +1,295 @@
+"""Audit (supervisors and admins): decisions and events with filters, exports, the audit-chain check."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QSettings, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from chequeverify.gui import icons, theme
+from chequeverify.gui.workers import Runner
+
+DECISION_COLUMNS = ("Cheque", "Verified (UTC)", "Account", "Holder", "File", "Score", "Model", "Clerk", "Status",
+                    "Decided by", "Reason", "Verified by")  # fmt: skip
+EVENT_COLUMNS = ("#", "When (UTC)", "User", "Event", "Account", "Subject", "Details")
+EVENT_KINDS = ("", "login", "login_failed", "logout", "account_added", "signatory_added", "reference_added",
+               "reference_approved", "reference_refused", "reference_retirement_requested", "reference_retired",
+               "verified", "decided", "overridden", "override_requested", "override_approved", "override_refused",
+               "identified", "thresholds_changed", "thresholds_reset", "export", "audit_checked",
+               "permission_denied", "user_added", "mandate_changed")  # fmt: skip
+
+
+def _date_edit() -> QDateEdit:
+    d = QDateEdit()
+    d.setCalendarPopup(True)
+    d.setDisplayFormat("yyyy-MM-dd")
+    d.setMinimumDate(QDate(2000, 1, 1))
+    d.setSpecialValueText("any")
+    d.setDate(d.minimumDate())
+    d.setMinimumWidth(110)
+    return d
+
+
+def _date_value(d: QDateEdit) -> str | None:
+    return None if d.date() == d.minimumDate() else d.date().toString("yyyy-MM-dd")
+
+
+def _when(text: str | None) -> str:
+    return (text or "").replace("T", " ").rstrip("Z")
+
+
+def _item(text, *, align_right: bool = False, colour: str | None = None, sort=None) -> QStandardItem:
+    it = QStandardItem("" if text is None else str(text))
+    it.setEditable(False)
+    if align_right:
+        it.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if colour:
+        it.setForeground(QColor(colour))
+    if sort is not None:
+        it.setData(sort, Qt.ItemDataRole.UserRole)
+    return it
+
+
+def _load(session, which: str, filters: dict):
+    if which == "decisions":
+        decision = filters.pop("decision", None)
+        rows = session.list_cheques(limit=5000, **filters)
+        if decision:
+            rows = [r for r in rows if str(r.final_decision or r.model_decision) == decision]
+        return rows
+    return session.audit_events(limit=5000, **filters)
+
+
+class AuditDialog(QDialog):
+    """``loaded`` after a table is filled (tests wait on it)."""
+
+    loaded = Signal(str)
+
+    def __init__(self, session, runner: Runner, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Audit — chequeverify")
+        self.setWindowIcon(icons.app_icon())
+        self.session = session
+        self.runner = runner
+        self.settings = settings
+        self.resize(1180, 700)
+        geo = settings.value("audit/geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(12, 12, 12, 12)
+        lay.setSpacing(10)
+
+        # filters shared by both tabs
+        bar = QHBoxLayout()
+        bar.setSpacing(6)
+        self.since = _date_edit()
+        self.until = _date_edit()
+        self.account = QLineEdit()
+        self.account.setPlaceholderText("Account")
+        self.account.setClearButtonEnabled(True)
+        self.account.setMaximumWidth(150)
+        self.user = QLineEdit()
+        self.user.setPlaceholderText("User")
+        self.user.setClearButtonEnabled(True)
+        self.user.setMaximumWidth(120)
+        self.decision = QComboBox()
+        self.decision.addItems(["any decision", "ACCEPT", "REFER", "REJECT"])
+        self.kind = QComboBox()
+        self.kind.addItems([k or "any event" for k in EVENT_KINDS])
+        self.apply_button = QPushButton("Apply")
+        self.apply_button.setObjectName("Primary")
+        self.apply_button.clicked.connect(self.refresh)
+        for w in (self.account, self.user):
+            w.returnPressed.connect(self.refresh)
+        for label, w in (("From", self.since), ("to", self.until)):
+            t = QLabel(label)
+            t.setObjectName("Muted")
+            bar.addWidget(t)
+            bar.addWidget(w)
+        bar.addSpacing(8)
+        bar.addWidget(self.account)
+        bar.addWidget(self.user)
+        bar.addWidget(self.decision)
+        bar.addWidget(self.kind)
+        bar.addWidget(self.apply_button)
+        bar.addStretch(1)
+        lay.addLayout(bar)
+
+        self.tabs = QTabWidget()
+        self.decisions_model = QStandardItemModel(0, len(DECISION_COLUMNS), self)
+        self.decisions_model.setHorizontalHeaderLabels(list(DECISION_COLUMNS))
+        self.events_model = QStandardItemModel(0, len(EVENT_COLUMNS), self)
+        self.events_model.setHorizontalHeaderLabels(list(EVENT_COLUMNS))
+        self.decisions_view = self._table(self.decisions_model)
+        self.events_view = self._table(self.events_model)
+        self.decisions_view.horizontalHeader().setSectionResizeMode(10, QHeaderView.ResizeMode.Stretch)
+        self.events_view.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        self.tabs.addTab(self.decisions_view, "Decisions")
+        self.tabs.addTab(self.events_view, "Events")
+        self.tabs.currentChanged.connect(self._tab_changed)
+        lay.addWidget(self.tabs, 1)
+
+        foot = QHBoxLayout()
+        self.check_button = QPushButton(icons.icon("approve"), "Check the audit chain")
+        self.check_button.clicked.connect(self.check_chain)
+        self.chain = QLabel("The audit log is hash-chained: any altered, inserted or removed row breaks the chain.")
+        self.chain.setObjectName("Muted")
+        self.chain.setWordWrap(True)
+        self.count = QLabel("")
+        self.count.setObjectName("Muted")
+        self.csv_button = QPushButton("Export CSV…")
+        self.pdf_button = QPushButton("Export PDF…")
+        self.csv_button.clicked.connect(lambda: self.export("csv"))
+        self.pdf_button.clicked.connect(lambda: self.export("pdf"))
+        self.csv_button.setToolTip("One row per verified cheque, with the filters' dates and account")
+        self.pdf_button.setToolTip("The same report with the signatures, for auditors")
+        foot.addWidget(self.check_button)
+        foot.addWidget(self.chain, 1)
+        foot.addWidget(self.count)
+        foot.addWidget(self.csv_button)
+        foot.addWidget(self.pdf_button)
+        lay.addLayout(foot)
+        self.last_export = None
+        self.last_check = None
+        self._tab_changed(0)
+        self.refresh()
+
+    def _table(self, model: QStandardItemModel) -> QTableView:
+        proxy = QSortFilterProxyModel(self)
+        proxy.setSourceModel(model)
+        proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        view = QTableView()
+        view.setModel(proxy)
+        view.setSortingEnabled(True)
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setAlternatingRowColors(True)
+        view.setShowGrid(False)
+        view.verticalHeader().hide()
+        view.verticalHeader().setDefaultSectionSize(26)
+        view.setWordWrap(False)
+        view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        return view
+
+    def _tab_changed(self, index: int) -> None:
+        self.decision.setVisible(index == 0)
+        self.kind.setVisible(index == 1)
+        self._update_count()
+
+    def _filters(self, which: str) -> dict:
+        f = {"since": _date_value(self.since), "until": _date_value(self.until),
+             "account": self.account.text().strip() or None, "user": self.user.text().strip() or None}  # fmt: skip
+        if which == "decisions":
+            if self.decision.currentIndex() > 0:
+                f["decision"] = self.decision.currentText()
+        elif self.kind.currentIndex() > 0:
+            f["kind"] = self.kind.currentText()
+        return f
+
+    def refresh(self) -> None:
+        for which in ("decisions", "events"):
+            self.runner.submit(_load, self.session, which, self._filters(which), name=f"audit-{which}",
+                               on_done=lambda rows, w=which: self._fill(w, rows))  # fmt: skip
+
+    def _fill(self, which: str, rows) -> None:
+        if which == "decisions":
+            m = self.decisions_model
+            m.setRowCount(0)
+            for r in rows:
+                final = str(r.final_decision) if r.final_decision else ""
+                model = str(r.model_decision)
+                m.appendRow([
+                    _item(r.cheque_id, align_right=True, sort=r.cheque_id),
+                    _item(_when(r.verified_at), sort=r.verified_at),
+                    _item(r.account, sort=r.account), _item(r.holder, sort=r.holder),
+                    _item(r.file_name or "", sort=r.file_name or ""),
+                    _item(f"{r.score:.3f}" if math.isfinite(r.score) else "—", align_right=True,
+                          sort=r.score if math.isfinite(r.score) else -1e9),
+                    _item(model, colour=theme.decision_colour(model).name(), sort=model),
+                    _item(final, colour=theme.decision_colour(final).name() if final else None, sort=final),
+                    _item(r.decision_status.replace("_", " "), sort=r.decision_status),
+                    _item(r.decided_by or "", sort=r.decided_by or ""), _item(r.reason or "", sort=r.reason or ""),
+                    _item(r.verified_by, sort=r.verified_by),
+                ])  # fmt: skip
+        else:
+            m = self.events_model
+            m.setRowCount(0)
+            for e in rows:
+                details = json.dumps(e.details, ensure_ascii=False, separators=(", ", ": ")) if e.details else ""
+                colour = theme.REJECT if e.kind in ("permission_denied", "login_failed") else None
+                m.appendRow([
+                    _item(e.seq, align_right=True, sort=e.seq), _item(_when(e.at), sort=e.at),
+                    _item(e.user or "", sort=e.user or ""), _item(e.kind, colour=colour, sort=e.kind),
+                    _item(e.account or "", sort=e.account or ""), _item(e.subject or "", sort=e.subject or ""),
+                    _item(details[:400], sort=details),
+                ])  # fmt: skip
+        self._update_count()
+        self.loaded.emit(which)
+
+    def _update_count(self) -> None:
+        n = (self.decisions_model if self.tabs.currentIndex() == 0 else self.events_model).rowCount()
+        self.count.setText(f"{n} row{'s' if n != 1 else ''}   ")
+
+    # --- exports and the chain --------------------------------------------------------
+    def export(self, fmt: str, path: Path | None = None) -> None:
+        """Write the report (with the current dates and account filters); ``path`` skips the file dialog."""
+        if path is None:
+            start = str(self.settings.value("audit/last_dir", str(Path.home())))
+            name, _ = QFileDialog.getSaveFileName(self, f"Export the audit report ({fmt.upper()})",
+                                                  str(Path(start) / f"audit-report.{fmt}"),
+                                                  f"{fmt.upper()} (*.{fmt})")  # fmt: skip
+            if not name:
+                return
+            path = Path(name)
+            if path.suffix.lower() != f".{fmt}":
+                path = path.with_suffix(f".{fmt}")
+            self.settings.setValue("audit/last_dir", str(path.parent))
+        f = self._filters("decisions")
+        self.runner.submit(lambda s: s.export(path, format=fmt, since=f["since"], until=f["until"], account=f["account"]),
+                           self.session, name="audit-export", on_done=self._exported)  # fmt: skip
+
+    def _exported(self, summary) -> None:
+        self.last_export = summary
+        self.chain.setText(f"Exported {summary.cheques} cheque{'s' if summary.cheques != 1 else ''} to "
+                           f"{summary.path} ({summary.format.upper()}).")  # fmt: skip
+        self.chain.setStyleSheet(f"color: {theme.INK};")
+        self.loaded.emit("export")
+        self.refresh()
+
+    def check_chain(self) -> None:
+        self.chain.setText("Checking…")
+        self.runner.submit(lambda s: s.check_audit(), self.session, name="audit-check", on_done=self._checked)
+
+    def _checked(self, check) -> None:
+        self.last_check = check
+        if check.ok:
+            self.chain.setText(f"✓  The audit chain verifies: {check.rows} rows, none altered, inserted or removed.")
+            self.chain.setStyleSheet(f"color: {theme.ACCEPT}; font-weight: 600;")
+        else:
+            self.chain.setText(f"✗  The audit chain is broken at row {check.first_bad_seq}: {check.problem}")
+            self.chain.setStyleSheet(f"color: {theme.REJECT}; font-weight: 600;")
+        self.loaded.emit("check")
+        self.refresh()
+
+    def done(self, result: int) -> None:
+        self.settings.setValue("audit/geometry", self.saveGeometry())
+        super().done(result)

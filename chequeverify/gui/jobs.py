@@ -1,0 +1,100 @@
+"""What the workers run: a service call plus the image conversions its result needs.
+
+Each function runs on a pool thread, calls the service and returns plain
+data with QImages ready (never a widget, never a QPixmap). Large images
+(the cheque page) are converted once here and dropped from the service's
+result, so the queue does not keep a Pillow copy of every scan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QImage
+
+from chequeverify.gui.qtimage import grey_to_qimage, pil_to_qimage
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass
+class Verified:
+    verification: Any  # Verification without its cheque image
+    cheque: QImage | None
+    query: QImage
+    references: dict[int, QImage]
+
+
+@dataclass
+class Read:
+    box: Box
+    confidence: float
+    cheque: QImage
+    signature: QImage
+    note: str = ""
+
+
+def verify(session, path: Path, account: str, amount: str | None, box: Box | None, *, known_refs: frozenset = frozenset()) -> Verified:  # fmt: skip
+    v = session.verify(path, account, amount=amount or None, box=box)
+    cheque = pil_to_qimage(v.cheque_image) if v.cheque_image is not None else None
+    refs = {r.reference_id: grey_to_qimage(r.image) for s in v.signatories for r in s.references
+            if r.reference_id not in known_refs}  # fmt: skip
+    return Verified(dataclasses.replace(v, cheque_image=None), cheque, grey_to_qimage(v.query_image), refs)
+
+
+def read(session, path: Path, box: Box | None) -> Read:
+    r = session.read_cheque(path, box=box)
+    return Read(tuple(r.located.box), r.located.confidence, pil_to_qimage(r.image), grey_to_qimage(r.signature))  # type: ignore[arg-type]
+
+
+def reread_image(session, path: Path, box: Box | None) -> QImage:
+    """The page of an already verified cheque (its image left the cache)."""
+    return read(session, path, box).cheque
+
+
+def decide(session, cheque_id: int, decision: str, reason: str):
+    decided = session.decide(cheque_id, decision, reason)
+    return decided
+
+
+def identify(session, path: Path, box: Box | None):
+    from chequeverify.gui.identify import identification_images
+
+    ident = session.identify(path, cheque=True, box=box)
+    return ident, identification_images(ident)
+
+
+def scan_paths(paths: list[Path], suffixes: set[str]) -> list[Path]:
+    """Files and folders (not recursive beyond one level of folders) → scan files, sorted by name."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            try:
+                names = sorted(os.listdir(p))
+            except OSError:
+                continue
+            out += [p / n for n in names if Path(n).suffix.lower() in suffixes and (p / n).is_file()]
+        elif p.is_file() or not p.exists():
+            out.append(p)  # a missing file becomes a row in error, with the service's message
+    return out
+
+
+def profile(session, rights: tuple[str, ...]):
+    """Who is signed in and what they may do (asked once, on a worker)."""
+    user = session.user
+    return user, frozenset(r for r in rights if session.can(r))
+
+
+def accounts(session):
+    return session.list_accounts(limit=5000)
+
+
+def load_model(session):
+    ws = session.workspace
+    ws.load_model()
+    return ws.model_id

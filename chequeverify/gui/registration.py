@@ -1,0 +1,758 @@
+"""Registration (supervisors): accounts, signatories, mandates, reference signatures, approvals.
+
+Maker-checker: every reference a supervisor adds waits for a *second*
+supervisor, who finds it under "Pending approvals" (with the overrides of
+a model REJECT that wait for the same). References come from image files,
+or from a box drawn on a loaded cheque or specimen card; each gets a
+thumbnail and the quality check's verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QRect, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QImageReader
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from chequeverify.errors import ChequeVerifyError
+from chequeverify.gui import icons, theme
+from chequeverify.gui.errors import show_error
+from chequeverify.gui.qtimage import grey_to_qimage, qimage_to_grey
+from chequeverify.gui.viewer import ChequeViewer
+from chequeverify.gui.widgets import EmptyState, Panel, SignatureTile
+from chequeverify.gui.workers import Runner
+
+MANDATE_EXAMPLES = (
+    "any one",
+    "any two",
+    "all",
+    "any 1 of panel A and any 1 of panel B",
+    "up to 10000: any one; above 10000: any two",
+)
+STATUS_COLOURS = {"active": theme.ACCEPT, "pending": theme.REFER, "retiring": theme.REFER, "rejected": theme.REJECT}
+
+Box = tuple[int, int, int, int]
+
+
+# --- worker functions -------------------------------------------------------------------
+
+
+def _ref_images(refs) -> dict[int, QImage]:
+    return {r.id: grey_to_qimage(r.image) for r in refs}
+
+
+def _load_account(session, number: str):
+    detail = session.get_account(number)
+    images = _ref_images([r for s in detail.signatories for r in s.references])
+    return detail, images
+
+
+def _load_pending(session, with_overrides: bool):
+    refs = session.pending_references()
+    overrides = session.pending_overrides() if with_overrides else []
+    cheques = {}
+    for o in overrides:
+        try:
+            v = session.get_cheque(o.cheque_id)
+            cheques[o.cheque_id] = (v, grey_to_qimage(v.query_image))
+        except ChequeVerifyError:
+            pass
+    return refs, _ref_images(refs), overrides, cheques
+
+
+@dataclass
+class Verdict:
+    label: str
+    image: QImage | None
+    ok: bool
+    text: str
+
+
+def _add_one_by_one(session, account: str, signatory: int, sources: list, source: str, boxes: list | None,
+                    labels: list[str]) -> list[Verdict]:  # fmt: skip
+    """Add each file in its own call, so every file gets its own verdict (see docs/gui-needs-from-service.md)."""
+    out = []
+    for i, src in enumerate(sources):
+        try:
+            (ref,) = session.add_references(account, signatory, [src], source=source,
+                                            boxes=[boxes[i]] if boxes is not None else None)  # fmt: skip
+            out.append(Verdict(labels[i], grey_to_qimage(ref.image), True,
+                               f"added as reference {ref.id}, waiting for a second supervisor"))  # fmt: skip
+        except ChequeVerifyError as exc:
+            preview = None
+            if isinstance(src, (str, Path)):
+                reader = QImageReader(str(src))
+                reader.setAutoTransform(True)
+                reader.setScaledSize(QSize(320, 160)) if reader.size().width() > 1600 else None
+                img = reader.read()
+                preview = img if not img.isNull() else None
+            out.append(Verdict(labels[i], preview, False, str(exc)))
+    return out
+
+
+def _read_page(session, path: Path, as_cheque: bool):
+    """A cheque (located by the service) or a specimen card (just the image)."""
+    if as_cheque:
+        from chequeverify.gui.qtimage import pil_to_qimage
+
+        try:
+            r = session.read_cheque(path)
+            return pil_to_qimage(r.image), tuple(r.located.box)
+        except ChequeVerifyError as exc:
+            if type(exc).__name__ != "SignatureNotFound":
+                raise
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    img = reader.read()
+    if img.isNull():
+        from chequeverify.errors import UnreadableScan
+
+        raise UnreadableScan(f"{path.name} is not an image that can be read ({reader.errorString()}).")
+    return img, None
+
+
+# --- small widgets ---------------------------------------------------------------------
+
+
+class ReferenceTile(SignatureTile):
+    """A reference thumbnail with its status under it; right-click to ask for its retirement."""
+
+    retireRequested = Signal(int)
+
+    def __init__(self, ref, image: QImage | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent, size=QSize(128, 58))
+        self.ref = ref
+        self.set_image(image)
+        self.set_footer(ref.status, STATUS_COLOURS.get(ref.status, theme.MUTED))
+        src = ref.source_name or ref.source
+        self.setToolTip(f"reference {ref.id} · {ref.status} · from {src}\nadded by {ref.added_by} at {ref.added_at}"
+                        + (f"\nreviewed by {ref.reviewed_by}" if ref.reviewed_by else ""))  # fmt: skip
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
+
+    def _menu(self, pos) -> None:
+        if self.ref.status != "active":
+            return
+        menu = QMenu(self)
+        act = menu.addAction("Retire this reference…")
+        act.triggered.connect(lambda: self.retireRequested.emit(self.ref.id))
+        menu.popup(self.mapToGlobal(pos))
+
+
+class SignatoryCard(QFrame):
+    addFiles = Signal(int)
+    addFromPage = Signal(int)
+
+    def __init__(self, sig, images: dict[int, QImage], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.sig = sig
+        self.setObjectName("RegCard")
+        self.setStyleSheet(f"QFrame#RegCard {{ border: 1px solid {theme.BORDER}; border-radius: 6px; background: #fbfcfd; }}")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 8, 10, 10)
+        head = QHBoxLayout()
+        name = QLabel(f"<b>{sig.name}</b>" + (f" · panel {sig.panel}" if sig.panel else ""))
+        head.addWidget(name)
+        validity = []
+        if sig.valid_from:
+            validity.append(f"from {sig.valid_from}")
+        if sig.valid_until:
+            validity.append(f"until {sig.valid_until}")
+        v = QLabel(("valid " + " ".join(validity)) if validity else "no time limit")
+        v.setObjectName("Muted" if sig.valid_today else "InlineError")
+        head.addWidget(v)
+        head.addStretch(1)
+        self.add_files = QPushButton("Add from files…")
+        self.add_files.clicked.connect(lambda: self.addFiles.emit(sig.id))
+        self.add_page = QPushButton("From a cheque or card…")
+        self.add_page.clicked.connect(lambda: self.addFromPage.emit(sig.id))
+        head.addWidget(self.add_files)
+        head.addWidget(self.add_page)
+        lay.addLayout(head)
+        grid = QGridLayout()
+        grid.setSpacing(6)
+        self.tiles: list[ReferenceTile] = []
+        for k, ref in enumerate(sig.references):
+            t = ReferenceTile(ref, images.get(ref.id))
+            grid.addWidget(t, k // 5, k % 5)
+            self.tiles.append(t)
+        if not sig.references:
+            none = QLabel("No references yet: add 3 to 10 specimen signatures.")
+            none.setObjectName("Muted")
+            grid.addWidget(none, 0, 0, 1, 5)
+        lay.addLayout(grid)
+        active = len(sig.active_references)
+        pending = sum(1 for r in sig.references if r.status == "pending")
+        foot = QLabel(f"{active} in force · {pending} waiting for approval · at most 10")
+        foot.setObjectName("Faint")
+        foot.setFont(theme.font(-1.5))
+        lay.addWidget(foot)
+
+
+class PagePicker(QDialog):
+    """Take a reference from a cheque or a specimen card: load it, draw (or adjust) the box, add."""
+
+    def __init__(self, session, runner: Runner, parent: QWidget | None = None, *, start_dir: str = "") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Reference from a cheque or specimen card")
+        self.resize(900, 560)
+        self.session = session
+        self.runner = runner
+        self.path: Path | None = None
+        self.start_dir = start_dir
+        lay = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.kind_cheque = QRadioButton("Cheque")
+        self.kind_card = QRadioButton("Specimen card")
+        self.kind_cheque.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.kind_cheque)
+        group.addButton(self.kind_card)
+        self.open_button = QPushButton(icons.icon("open-file"), "Open image…")
+        self.open_button.clicked.connect(self.choose_file)
+        self.file_label = QLabel("No image loaded.")
+        self.file_label.setObjectName("Muted")
+        top.addWidget(self.kind_cheque)
+        top.addWidget(self.kind_card)
+        top.addSpacing(12)
+        top.addWidget(self.open_button)
+        top.addWidget(self.file_label, 1)
+        lay.addLayout(top)
+        self.viewer = ChequeViewer()
+        self.viewer.drawing = True
+        self.viewer.boxEdited.connect(lambda _b: self._update())
+        lay.addWidget(self.viewer, 1)
+        hint = QLabel("Drag on the image to draw a box around one signature; drag its handles to adjust it.")
+        hint.setObjectName("Faint")
+        lay.addWidget(hint)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.add_button = self.buttons.addButton("Add reference", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.add_button.setObjectName("Primary")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+        self._update()
+
+    def choose_file(self) -> None:
+        f, _ = QFileDialog.getOpenFileName(self, "Open a cheque or specimen card", self.start_dir,
+                                           "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp)")  # fmt: skip
+        if f:
+            self.load(Path(f))
+
+    def load(self, path: Path) -> None:
+        self.path = Path(path)
+        self.file_label.setText(f"Reading {self.path.name}…")
+        self.runner.submit(_read_page, self.session, self.path, self.kind_cheque.isChecked(), name="page",
+                           on_done=self._loaded, on_error=self._failed)  # fmt: skip
+
+    def _loaded(self, result) -> None:
+        image, box = result
+        self.viewer.set_image(image)
+        self.viewer.set_box(box, label="reference")
+        self.file_label.setText(self.path.name + ("" if box else " — draw a box around the signature"))
+        self._update()
+
+    def _failed(self, exc, details) -> None:
+        self.file_label.setText(str(exc))
+        show_error(self, exc, details)
+
+    def _update(self) -> None:
+        self.add_button.setEnabled(self.viewer.box() is not None and self.path is not None)
+
+    def source(self) -> tuple[object, str, Box | None, str]:
+        """(what to hand to ``add_references``, its source kind, box, label)."""
+        box = self.viewer.box()
+        assert self.path is not None and box is not None
+        if self.kind_cheque.isChecked():
+            return self.path, "cheque", box, self.path.name
+        x0, y0, x1, y1 = box
+        crop = self.viewer.image().copy(QRect(x0, y0, x1 - x0, y1 - y0))
+        return qimage_to_grey(crop), "card", None, f"{self.path.name} (card crop)"
+
+
+# --- the dialog -----------------------------------------------------------------------------
+
+
+class RegistrationDialog(QDialog):
+    """``changed`` after anything was written (the main window reloads its account list)."""
+
+    changed = Signal()
+    loaded = Signal()
+
+    def __init__(self, session, runner: Runner, rights: frozenset, settings: QSettings,
+                 parent: QWidget | None = None, *, user_name: str = "") -> None:  # fmt: skip
+        super().__init__(parent)
+        self.user_name = user_name
+        self.setWindowTitle("Registration — chequeverify")
+        self.setWindowIcon(icons.app_icon())
+        self.session = session
+        self.runner = runner
+        self.rights = rights
+        self.settings = settings
+        self.detail = None
+        self.images: dict[int, QImage] = {}
+        self.verdicts: list[Verdict] = []
+        self.resize(1120, 760)
+        geo = settings.value("registration/geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(12, 12, 12, 12)
+        self.tabs = QTabWidget()
+        lay.addWidget(self.tabs)
+        self._build_accounts_tab()
+        self._build_approvals_tab()
+        self.refresh_accounts()
+        self.refresh_pending()
+
+    def show_tab(self, name: str) -> None:
+        self.tabs.setCurrentIndex(1 if name == "approvals" else 0)
+
+    def done(self, result: int) -> None:
+        self.settings.setValue("registration/geometry", self.saveGeometry())
+        super().done(result)
+
+    # =====================================================================
+    # accounts tab
+    # =====================================================================
+    def _build_accounts_tab(self) -> None:
+        page = QWidget()
+        split = QSplitter(Qt.Orientation.Horizontal, page)
+        pl = QHBoxLayout(page)
+        pl.setContentsMargins(10, 10, 10, 10)
+        pl.addWidget(split)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        self.account_search = QLineEdit()
+        self.account_search.setPlaceholderText("Search number, holder or signatory")
+        self.account_search.setClearButtonEnabled(True)
+        self.account_search.textChanged.connect(self.refresh_accounts)
+        ll.addWidget(self.account_search)
+        self.account_list = QListWidget()
+        self.account_list.currentItemChanged.connect(self._account_selected)
+        ll.addWidget(self.account_list, 1)
+        self.new_button = QPushButton("New account")
+        self.new_button.setObjectName("Primary")
+        self.new_button.clicked.connect(self.new_account)
+        ll.addWidget(self.new_button)
+        left.setMinimumWidth(260)
+        split.addWidget(left)
+
+        right = QScrollArea()
+        right.setWidgetResizable(True)
+        body = QWidget()
+        self.detail_layout = QVBoxLayout(body)
+        self.detail_layout.setContentsMargins(4, 0, 4, 0)
+        self.detail_layout.setSpacing(10)
+        right.setWidget(body)
+        split.addWidget(right)
+        split.setSizes([280, 820])
+
+        # account form
+        form_panel = Panel("Account")
+        form = QFormLayout()
+        form.setHorizontalSpacing(12)
+        self.number = QLineEdit()
+        self.number.setPlaceholderText("e.g. 1002-334-55")
+        self.holder = QLineEdit()
+        self.holder.setPlaceholderText("Account holder's name")
+        self.mandate = QComboBox()
+        self.mandate.setEditable(True)
+        self.mandate.addItems(MANDATE_EXAMPLES)
+        self.mandate.setToolTip("The signing rule: any one, any two, all, by panel, by amount "
+                                "(e.g. 'up to 10000: any one; above 10000: any two').")  # fmt: skip
+        self.status = QComboBox()
+        self.status.addItems(["active", "frozen", "closed"])
+        self.watchlist = QCheckBox("Watch-list of known forgers (searched by “Who signed this?”, never paid from)")
+        form.addRow("Number", self.number)
+        form.addRow("Holder", self.holder)
+        form.addRow("Mandate", self.mandate)
+        form.addRow("Status", self.status)
+        form.addRow("", self.watchlist)
+        form_panel.body.addLayout(form)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.save_button = QPushButton("Create account")
+        self.save_button.setObjectName("Primary")
+        self.save_button.clicked.connect(self.save_account)
+        row.addWidget(self.save_button)
+        form_panel.body.addLayout(row)
+        self.detail_layout.addWidget(form_panel)
+
+        # signatories
+        self.sig_panel = Panel("Signatories and reference signatures")
+        self.sig_box = QVBoxLayout()
+        self.sig_panel.body.addLayout(self.sig_box)
+        add = QHBoxLayout()
+        self.sig_name = QLineEdit()
+        self.sig_name.setPlaceholderText("New signatory's name")
+        self.sig_panel_edit = QLineEdit()
+        self.sig_panel_edit.setPlaceholderText("Panel (optional)")
+        self.sig_panel_edit.setMaximumWidth(120)
+        self.sig_from = QDateEdit()
+        self.sig_until = QDateEdit()
+        for d in (self.sig_from, self.sig_until):
+            d.setCalendarPopup(True)
+            d.setDisplayFormat("yyyy-MM-dd")
+            d.setSpecialValueText("—")
+            d.setMinimumDate(QDate(2000, 1, 1))
+            d.setDate(d.minimumDate())
+        self.sig_from.setToolTip("Valid from (— = no start)")
+        self.sig_until.setToolTip("Valid until (— = no end)")
+        self.add_sig_button = QPushButton("Add signatory")
+        self.add_sig_button.clicked.connect(self.add_signatory)
+        add.addWidget(self.sig_name, 2)
+        add.addWidget(self.sig_panel_edit)
+        add.addWidget(QLabel("from"))
+        add.addWidget(self.sig_from)
+        add.addWidget(QLabel("until"))
+        add.addWidget(self.sig_until)
+        add.addWidget(self.add_sig_button)
+        self.sig_panel.body.addLayout(add)
+        self.detail_layout.addWidget(self.sig_panel)
+
+        # verdicts of the last additions
+        self.verdict_panel = Panel("Quality check of the last additions")
+        self.verdict_grid = QGridLayout()
+        self.verdict_grid.setSpacing(8)
+        self.verdict_panel.body.addLayout(self.verdict_grid)
+        self.verdict_panel.setVisible(False)
+        self.detail_layout.addWidget(self.verdict_panel)
+        self.detail_layout.addStretch(1)
+        self.tabs.addTab(page, "Accounts")
+        self.new_account()
+
+    def refresh_accounts(self) -> None:
+        text = self.account_search.text()
+        self.runner.submit(lambda s, t: s.list_accounts(t, limit=2000), self.session, text, name="reg-accounts",
+                           on_done=self._accounts_listed)  # fmt: skip
+
+    def _accounts_listed(self, accounts) -> None:
+        current = self.detail.account.number if self.detail else None
+        self.account_list.blockSignals(True)
+        self.account_list.clear()
+        for a in accounts:
+            pending = f" · {a.pending_references} pending" if a.pending_references else ""
+            item = QListWidgetItem(f"{a.number}\n{a.holder} · {a.signatories} signator{'y' if a.signatories == 1 else 'ies'}"
+                                   f"{pending}{' · watch-list' if a.watchlist else ''}")  # fmt: skip
+            item.setData(Qt.ItemDataRole.UserRole, a.number)
+            item.setSizeHint(QSize(200, 46))
+            self.account_list.addItem(item)
+            if a.number == current:
+                self.account_list.setCurrentItem(item)
+        self.account_list.blockSignals(False)
+        self.loaded.emit()
+
+    def _account_selected(self, item, _previous=None) -> None:
+        if item is None:
+            return
+        self.load_account(item.data(Qt.ItemDataRole.UserRole))
+
+    def load_account(self, number: str) -> None:
+        self.runner.submit(_load_account, self.session, number, name="reg-account", on_done=self._account_loaded)
+
+    def _account_loaded(self, result) -> None:
+        self.detail, images = result
+        self.images.update(images)
+        a = self.detail.account
+        self.number.setText(a.number)
+        self.number.setReadOnly(True)
+        self.holder.setText(a.holder)
+        self.holder.setReadOnly(True)
+        self.mandate.setEditText(a.mandate)
+        self.status.setCurrentText(a.status)
+        self.status.setEnabled(True)
+        self.watchlist.setChecked(a.watchlist)
+        self.watchlist.setEnabled(False)
+        self.save_button.setText("Save mandate and status")
+        self.sig_panel.setEnabled(True)
+        self._fill_signatories()
+        self.loaded.emit()
+
+    def new_account(self) -> None:
+        self.detail = None
+        self.account_list.clearSelection()
+        for w in (self.number, self.holder):
+            w.clear()
+            w.setReadOnly(False)
+        self.mandate.setEditText("any one")
+        self.status.setCurrentText("active")
+        self.status.setEnabled(False)
+        self.watchlist.setChecked(False)
+        self.watchlist.setEnabled(True)
+        self.save_button.setText("Create account")
+        self.sig_panel.setEnabled(False)
+        self._fill_signatories()
+        self.number.setFocus()
+
+    def _fill_signatories(self) -> None:
+        while self.sig_box.count():
+            w = self.sig_box.takeAt(0).widget()
+            if w is not None:
+                w.setParent(None)
+                w.deleteLater()
+        if self.detail is None:
+            empty = QLabel("Create the account first, then add its signatories and their specimen signatures.")
+            empty.setObjectName("Muted")
+            self.sig_box.addWidget(empty)
+            return
+        if not self.detail.signatories:
+            empty = QLabel("No signatories yet. Add one below.")
+            empty.setObjectName("Muted")
+            self.sig_box.addWidget(empty)
+        for sig in self.detail.signatories:
+            card = SignatoryCard(sig, self.images)
+            card.addFiles.connect(self.add_reference_files)
+            card.addFromPage.connect(self.add_reference_from_page)
+            for t in card.tiles:
+                t.retireRequested.connect(self.retire_reference)
+            self.sig_box.addWidget(card)
+
+    def _written(self, _result=None) -> None:
+        self.changed.emit()
+        self.refresh_accounts()
+        self.refresh_pending()
+        if self.detail is not None:
+            self.load_account(self.detail.account.number)
+
+    def save_account(self) -> None:
+        number, holder, mandate = self.number.text().strip(), self.holder.text().strip(), self.mandate.currentText().strip()
+        if self.detail is None:
+            self.runner.submit(lambda s: s.add_account(number, holder, mandate, watchlist=self.watchlist.isChecked()),
+                               self.session, name="reg-write", on_done=self._created)  # fmt: skip
+        else:
+            a = self.detail.account
+            status = self.status.currentText()
+
+            def save(s):
+                if mandate != a.mandate:
+                    s.set_mandate(a.number, mandate)
+                if status != a.status:
+                    s.set_account_status(a.number, status)
+
+            self.runner.submit(save, self.session, name="reg-write", on_done=self._written)
+
+    def _created(self, info) -> None:
+        self.detail = None
+        self.changed.emit()
+        self.load_account(info.number)
+        self.refresh_accounts()
+
+    def add_signatory(self) -> None:
+        if self.detail is None:
+            return
+        number = self.detail.account.number
+        name, panel = self.sig_name.text().strip(), self.sig_panel_edit.text().strip() or None
+
+        def date(edit: QDateEdit):
+            return None if edit.date() == edit.minimumDate() else edit.date().toString("yyyy-MM-dd")
+
+        start, end = date(self.sig_from), date(self.sig_until)
+        self.runner.submit(lambda s: s.add_signatory(number, name, panel=panel, valid_from=start, valid_until=end),
+                           self.session, name="reg-write", on_done=self._signatory_added)  # fmt: skip
+
+    def _signatory_added(self, _info) -> None:
+        self.sig_name.clear()
+        self.sig_panel_edit.clear()
+        self._written()
+
+    def _last_dir(self) -> str:
+        return str(self.settings.value("registration/last_dir", str(Path.home())))
+
+    def add_reference_files(self, signatory_id: int) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Specimen signatures", self._last_dir(),
+                                                "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp)")  # fmt: skip
+        if files:
+            self.settings.setValue("registration/last_dir", str(Path(files[0]).parent))
+            self.add_references(signatory_id, [Path(f) for f in files])
+
+    def add_references(self, signatory_id: int, sources: list, *, source: str = "image", boxes=None,
+                       labels: list[str] | None = None) -> None:  # fmt: skip
+        """Add specimens one by one (each gets its verdict); public for tests and the page picker."""
+        if self.detail is None:
+            return
+        number = self.detail.account.number
+        labels = labels or [Path(s).name if isinstance(s, (str, Path)) else f"image {i + 1}" for i, s in enumerate(sources)]
+        self.runner.submit(_add_one_by_one, self.session, number, signatory_id, list(sources), source, boxes, labels,
+                           name="reg-write", on_done=self._verdicts)  # fmt: skip
+
+    def add_reference_from_page(self, signatory_id: int) -> None:
+        picker = PagePicker(self.session, self.runner, self, start_dir=self._last_dir())
+        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        picker.accepted.connect(lambda: self._page_picked(picker, signatory_id))
+        self._picker = picker
+        picker.open()
+
+    def _page_picked(self, picker: PagePicker, signatory_id: int) -> None:
+        src, kind, box, label = picker.source()
+        self.add_references(signatory_id, [src], source=kind, boxes=[box] if kind == "cheque" else None, labels=[label])
+
+    def _verdicts(self, verdicts: list[Verdict]) -> None:
+        self.verdicts = verdicts
+        while self.verdict_grid.count():
+            w = self.verdict_grid.takeAt(0).widget()
+            if w is not None:
+                w.setParent(None)
+                w.deleteLater()
+        for i, v in enumerate(verdicts):
+            tile = SignatureTile(size=QSize(150, 64), caption=v.label)
+            tile.set_image(v.image, "no preview")
+            tile.set_footer("passed" if v.ok else "refused", theme.ACCEPT if v.ok else theme.REJECT)
+            text = QLabel(v.text)
+            text.setWordWrap(True)
+            text.setStyleSheet(f"color: {theme.INK if v.ok else theme.REJECT};")
+            self.verdict_grid.addWidget(tile, i, 0)
+            self.verdict_grid.addWidget(text, i, 1)
+        self.verdict_grid.setColumnStretch(1, 1)
+        self.verdict_panel.setVisible(bool(verdicts))
+        self._written()
+
+    def retire_reference(self, reference_id: int) -> None:
+        reason, ok = QInputDialog.getText(self, "Retire reference", f"Why retire reference {reference_id}? "
+                                          "(a second supervisor must approve)")  # fmt: skip
+        if ok and reason.strip():
+            self.runner.submit(lambda s: s.retire_reference(reference_id, reason.strip()), self.session,
+                               name="reg-write", on_done=self._written)  # fmt: skip
+
+    # =====================================================================
+    # approvals tab
+    # =====================================================================
+    def _build_approvals_tab(self) -> None:
+        page = QWidget()
+        lay = QVBoxLayout(page)
+        lay.setContentsMargins(10, 10, 10, 10)
+        intro = QLabel("Changes made by another supervisor wait here for your approval (maker-checker). "
+                       "You cannot approve your own changes.")  # fmt: skip
+        intro.setObjectName("Muted")
+        intro.setWordWrap(True)
+        lay.addWidget(intro)
+        self.pending_area = QScrollArea()
+        self.pending_area.setWidgetResizable(True)
+        body = QWidget()
+        self.pending_layout = QVBoxLayout(body)
+        self.pending_layout.setSpacing(8)
+        self.pending_area.setWidget(body)
+        lay.addWidget(self.pending_area, 1)
+        self.tabs.addTab(page, "Pending approvals")
+        self.pending_rows: list[QWidget] = []
+
+    def refresh_pending(self) -> None:
+        self.runner.submit(_load_pending, self.session, "approve_override" in self.rights, name="reg-pending",
+                           on_done=self._pending_loaded)  # fmt: skip
+
+    def _pending_loaded(self, result) -> None:
+        refs, images, overrides, cheques = result
+        self.images.update(images)
+        while self.pending_layout.count():
+            item = self.pending_layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().setParent(None)
+                item.widget().deleteLater()
+        self.pending_rows = []
+        me = self.session_user_name()
+        n = len(refs) + len(overrides)
+        self.tabs.setTabText(1, f"Pending approvals ({n})" if n else "Pending approvals")
+        if not n:
+            self.pending_layout.addWidget(EmptyState("Nothing waits for approval", "New references and overrides "
+                                                     "of a model REJECT will appear here."))  # fmt: skip
+        if refs:
+            self.pending_layout.addWidget(self._section("Reference signatures"))
+        for r in refs:
+            what = "new reference" if r.status == "pending" else "retirement"
+            row = self._approval_row(images.get(r.id), f"<b>{r.account}</b> · {r.signatory} — {what} {r.id}",
+                                     f"by {r.added_by} at {r.added_at.replace('T', ' ').rstrip('Z')}"
+                                     f" · from {r.source_name or r.source}",
+                                     own=(r.added_by == me), kind="reference", ident=r.id)  # fmt: skip
+            self.pending_layout.addWidget(row)
+        if overrides:
+            self.pending_layout.addWidget(self._section("Overrides of a model REJECT"))
+        for o in overrides:
+            v, img = cheques.get(o.cheque_id, (None, None))
+            title = f"<b>cheque {o.cheque_id}</b> — {o.decided_by} overrode REJECT to {o.decision}"
+            sub = f"“{o.reason}”" + (f" · account {v.account.number}, score {v.score:.3f}" if v is not None else "")
+            row = self._approval_row(img, title, sub, own=(o.decided_by == me), kind="override", ident=o.cheque_id)
+            self.pending_layout.addWidget(row)
+        self.pending_layout.addStretch(1)
+        self.loaded.emit()
+
+    def session_user_name(self) -> str:
+        return self.user_name
+
+    def _section(self, text: str) -> QLabel:
+        label = QLabel(text.upper())
+        label.setObjectName("PanelTitle")
+        return label
+
+    def _approval_row(self, image, title: str, sub: str, *, own: bool, kind: str, ident: int) -> QWidget:
+        row = QFrame()
+        row.setObjectName("ApprovalRow")
+        row.setStyleSheet(f"QFrame#ApprovalRow {{ background: white; border: 1px solid {theme.BORDER}; border-radius: 6px; }}")
+        lay = QHBoxLayout(row)
+        tile = SignatureTile(size=QSize(150, 60))
+        tile.set_image(image)
+        lay.addWidget(tile)
+        text = QLabel(f"{title}<br><span style='color:{theme.MUTED}'>{sub}</span>")
+        text.setTextFormat(Qt.TextFormat.RichText)
+        text.setWordWrap(True)
+        lay.addWidget(text, 1)
+        note = QLineEdit()
+        note.setPlaceholderText("Note (a reason is required to refuse)")
+        note.setMinimumWidth(200)
+        approve = QPushButton("Approve")
+        approve.setObjectName("Accept")
+        refuse = QPushButton("Refuse")
+        refuse.setObjectName("Reject")
+        if own:
+            for w in (note, approve, refuse):
+                w.setEnabled(False)
+            approve.setToolTip("You made this change: a second supervisor must review it.")
+            refuse.setToolTip(approve.toolTip())
+        approve.clicked.connect(lambda: self.review(kind, ident, True, note.text()))
+        refuse.clicked.connect(lambda: self.review(kind, ident, False, note.text()))
+        lay.addWidget(note)
+        lay.addWidget(approve)
+        lay.addWidget(refuse)
+        row.setProperty("kind", kind)
+        row.setProperty("ident", ident)
+        row.approve_button = approve  # type: ignore[attr-defined]
+        row.refuse_button = refuse  # type: ignore[attr-defined]
+        row.note_edit = note  # type: ignore[attr-defined]
+        self.pending_rows.append(row)
+        return row
+
+    def review(self, kind: str, ident: int, approve: bool, note: str) -> None:
+        note = note.strip()
+        if kind == "reference":
+            fn = (lambda s: s.approve_reference(ident, note)) if approve else (lambda s: s.reject_reference(ident, note))
+        else:
+            fn = (lambda s: s.approve_override(ident, note)) if approve else (lambda s: s.refuse_override(ident, note))
+        self.runner.submit(fn, self.session, name="reg-write", on_done=self._written)
+
