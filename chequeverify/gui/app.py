@@ -52,6 +52,8 @@ def application(argv: Sequence[str] | None = None) -> QApplication:
     app.setOrganizationName("chequeverify")
     app.setApplicationDisplayName("chequeverify")
     app.setWindowIcon(icons.app_icon())
+    # between the sign-in window and the main window no window is open: quitting is explicit
+    app.setQuitOnLastWindowClosed(False)
     if not app.property("cv_themed"):
         theme.apply(app)
         app.setProperty("cv_themed", True)
@@ -125,6 +127,7 @@ class DesktopApp:
 
         self.window = MainWindow(session, self.runner, self.settings, user=user, rights=rights)
         self.window.logoutRequested.connect(self._logged_out)
+        self.window.closed.connect(QApplication.instance().quit)
         if self.size is not None:
             self.window.resize(self.size)
         self.window.show()

@@ -51,7 +51,7 @@ class LoginDialog(QDialog):
         self.setWindowTitle("Sign in — chequeverify")
         self.setWindowIcon(icons.app_icon())
         self.setModal(True)
-        self.setMinimumWidth(420)
+        self.setFixedWidth(460)
         self.folder = Path(folder)
         self.runner = runner
         self.workspace: Workspace | None = workspace
@@ -178,6 +178,7 @@ class LoginDialog(QDialog):
         self._set_first_run(not initialised)
         if initialised:
             self.message.setText("")
+        self.adjustSize()
         (self.password if self.user.text() else self.user).setFocus()
         if self.user.text() and self.password.text() and initialised and getattr(self, "_auto", False):
             self.submit()

@@ -66,6 +66,8 @@ class MainWindow(QMainWindow):
     """``logoutRequested`` when the user logs out (the app shows the login again)."""
 
     logoutRequested = Signal()
+    #: the window closed for good (not a log-out): the app quits
+    closed = Signal()
     #: emitted after every result reaches the window (tests wait on it)
     updated = Signal()
 
@@ -961,4 +963,6 @@ class MainWindow(QMainWindow):
         event.accept()
         if getattr(self, "_logging_out", False):
             self.logoutRequested.emit()
+        else:
+            self.closed.emit()
 

@@ -44,13 +44,18 @@ class ScoreHistogram(QWidget):
     (red) — what a good threshold separates.
     """
 
+    #: a proposed threshold dragged with the mouse: ("accept" | "reject", value)
+    thresholdDragged = Signal(str, float)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._dragging: str | None = None
+        self.setMouseTracking(True)
         self.scores = np.zeros(0, np.float32)
         self.final: tuple = ()
         self.accept = self.reject = 0.0
         self.saved = (0.0, 0.0)
-        self.setMinimumSize(QSize(520, 220))
+        self.setMinimumSize(QSize(520, 190))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_data(self, scores: np.ndarray, final: tuple, saved: tuple[float, float]) -> None:
@@ -71,13 +76,45 @@ class ScoreHistogram(QWidget):
         pad = max((hi - lo) * 0.06, 0.02)
         return lo - pad, hi + pad
 
+    def _plot(self) -> QRectF:
+        return QRectF(36, 22, self.width() - 48, self.height() - 22 - 46)
+
+    def _x_of(self, v: float) -> float:
+        lo, hi = self._range()
+        plot = self._plot()
+        return plot.left() + (v - lo) / (hi - lo) * plot.width() if hi > lo else plot.center().x()
+
+    def _value_at(self, x: float) -> float:
+        lo, hi = self._range()
+        plot = self._plot()
+        return lo + (x - plot.left()) / max(plot.width(), 1.0) * (hi - lo)
+
+    def _near(self, x: float) -> str | None:
+        da, dr = abs(x - self._x_of(self.accept)), abs(x - self._x_of(self.reject))
+        if min(da, dr) > 6:
+            return None
+        return "accept" if da <= dr else "reject"
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        self._dragging = self._near(event.position().x())
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        x = event.position().x()
+        if self._dragging is not None:
+            self.thresholdDragged.emit(self._dragging, round(self._value_at(x), 3))
+        else:
+            self.setCursor(Qt.CursorShape.SizeHorCursor if self._near(x) else Qt.CursorShape.ArrowCursor)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        self._dragging = None
+
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         small = theme.font(-1.5)
         p.setFont(small)
         fm = QFontMetrics(small)
-        plot = QRectF(36, 10, self.width() - 48, self.height() - 10 - 44)
+        plot = self._plot()
         p.fillRect(QRectF(self.rect()), QColor("white"))
         lo, hi = self._range()
 
@@ -125,7 +162,7 @@ class ScoreHistogram(QWidget):
             v = lo + (hi - lo) * k / 4
             x = x_of(v)
             text = f"{v:.2f}"
-            p.drawText(QRectF(x - 30, plot.bottom() + 22, 60, 14), Qt.AlignmentFlag.AlignCenter, text)
+            p.drawText(QRectF(x - 30, plot.bottom() + 24, 60, 16), Qt.AlignmentFlag.AlignCenter, text)
         # thresholds: saved dashed, proposed solid
         for value, colour, dashed in ((self.saved[1], theme.REJECT, True), (self.saved[0], theme.ACCEPT, True),
                                       (self.reject, theme.REJECT, False), (self.accept, theme.ACCEPT, False)):  # fmt: skip
@@ -135,13 +172,15 @@ class ScoreHistogram(QWidget):
             p.setPen(pen)
             x = x_of(value)
             p.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
+        # labels above the plot, pushed apart when the thresholds are close
+        left_label, right_label = f"reject < {self.reject:.3f}", f"accept ≥ {self.accept:.3f}"
+        lw, rw = fm.horizontalAdvance(left_label), fm.horizontalAdvance(right_label)
+        xl = min(x_of(self.reject) - lw / 2, x_of(self.accept) - lw - 8)
+        xr = max(x_of(self.accept) - rw / 2, xl + lw + 12)
         p.setPen(QColor(theme.REJECT))
-        label = f"reject < {self.reject:.3f}"
-        p.drawText(QRectF(x_of(self.reject) - fm.horizontalAdvance(label) - 4, plot.top(), 200, 14),
-                   Qt.AlignmentFlag.AlignLeft, label)  # fmt: skip
+        p.drawText(QRectF(max(0.0, xl), 2, lw + 2, 16), Qt.AlignmentFlag.AlignLeft, left_label)
         p.setPen(QColor(theme.ACCEPT))
-        p.drawText(QRectF(x_of(self.accept) + 4, plot.top(), 200, 14), Qt.AlignmentFlag.AlignLeft,
-                   f"accept ≥ {self.accept:.3f}")  # fmt: skip
+        p.drawText(QRectF(min(xr, self.width() - rw - 2), 2, rw + 2, 16), Qt.AlignmentFlag.AlignLeft, right_label)
         if not finite.size:
             p.setPen(QColor(theme.FAINT))
             p.setFont(theme.font(1))
@@ -163,7 +202,7 @@ class ThresholdsDialog(QDialog):
         self.runner = runner
         self.info = None
         self.history = None
-        self.resize(760, 560)
+        self.resize(780, 640)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(14, 14, 14, 12)
         lay.setSpacing(10)
@@ -175,9 +214,11 @@ class ThresholdsDialog(QDialog):
         lay.addWidget(intro)
         panel = Panel("Recent scores")
         self.histogram = ScoreHistogram()
+        self.histogram.thresholdDragged.connect(self._dragged)
         panel.body.addWidget(self.histogram, 1)
-        legend = QLabel("Bars: cheques by score, coloured by what the new thresholds decide. Dashed lines: thresholds "
-                        "in force. Ticks under the axis: cheques a person finally accepted (green) or rejected (red).")  # fmt: skip
+        legend = QLabel("Bars: cheques by score, coloured by what the new thresholds decide. Solid lines: the new "
+                        "thresholds (drag them); dashed: those in force. Ticks under the axis: cheques a person "
+                        "finally accepted (green) or rejected (red).")  # fmt: skip
         legend.setObjectName("Faint")
         legend.setWordWrap(True)
         legend.setFont(theme.font(-1.5))
@@ -249,6 +290,9 @@ class ThresholdsDialog(QDialog):
                else "the model's own")  # fmt: skip
         self.source.setText(f"In force: accept {i.accept:.3f}, reject {i.reject:.3f} — {who}. "
                             f"Model {i.model_id} ships with accept {i.model_accept:.3f}, reject {i.model_reject:.3f}.")  # fmt: skip
+
+    def _dragged(self, which: str, value: float) -> None:
+        (self.accept_spin if which == "accept" else self.reject_spin).setValue(value)
 
     def proposed(self) -> tuple[float, float]:
         return self.accept_spin.value(), self.reject_spin.value()

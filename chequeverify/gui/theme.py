@@ -88,11 +88,16 @@ QLabel#Faint {{ color: {FAINT}; }}
 QLabel#Heading {{ font-weight: 600; }}
 QLabel#EmptyTitle {{ color: {INK}; font-weight: 600; }}
 QLabel#InlineError {{ color: {REJECT}; }}
-QLineEdit, QComboBox, QDateEdit, QDoubleSpinBox, QSpinBox, QPlainTextEdit, QTextEdit {{
+QLineEdit, QComboBox, QPlainTextEdit, QTextEdit {{
     background: {PANEL}; border: 1px solid {BORDER}; border-radius: 5px; padding: 4px 6px;
     selection-background-color: {FOCUS};
 }}
-QLineEdit:focus, QComboBox:focus, QDateEdit:focus, QDoubleSpinBox:focus, QPlainTextEdit:focus {{
+QAbstractSpinBox {{
+    background: {PANEL}; border: 1px solid {BORDER}; border-radius: 5px; padding: 3px 2px 3px 6px;
+    selection-background-color: {FOCUS}; min-height: 20px;
+}}
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ width: 18px; }}
+QLineEdit:focus, QComboBox:focus, QAbstractSpinBox:focus, QPlainTextEdit:focus {{
     border: 1px solid {FOCUS};
 }}
 QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"] {{ border: 1px solid {REJECT}; }}

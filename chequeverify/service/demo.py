@@ -128,8 +128,10 @@ def cheques_folder(folder: str | Path | None = None) -> Path:
 
 
 def login_hint() -> str:
-    """One line for the sign-in window: the demo's users and passwords."""
-    return "Demo workspace. Users: " + ", ".join(f"{n} ({r}) / {p}" for n, r, p in DEMO_USERS)
+    """For the sign-in window: the demo's users and passwords (HTML)."""
+    rows = "".join(f"<tr><td><b>{n}</b>&nbsp;&nbsp;</td><td>{r}&nbsp;&nbsp;</td><td><code>{p}</code></td></tr>"
+                   for n, r, p in DEMO_USERS)  # fmt: skip
+    return f"Demo workspace — sign in as any of these users:<table cellspacing=2>{rows}</table>"
 
 
 # =============================================================================
