@@ -82,7 +82,9 @@ def _true_runs(flags: np.ndarray) -> list[tuple[int, int]]:
 
 
 def estimate_skew(mask: np.ndarray, max_degrees: float = 6.0, max_points: int = 30000) -> float:
-    """Angle in degrees (counter-clockwise positive) that levels the ink rows of ``mask``.
+    """Angle in degrees by which the ink rows of ``mask`` are turned (counter-clockwise positive).
+
+    Turning the image by minus this angle levels them.
 
     Projection-profile search: the shear that makes the row histogram of the
     ink most peaked (sum of squares) is the skew. Coarse 0.25° steps, then
@@ -109,8 +111,8 @@ def estimate_skew(mask: np.ndarray, max_degrees: float = 6.0, max_points: int = 
     best = float(coarse[int(np.argmax(scores))])
     fine = np.arange(best - 0.25, best + 0.25 + 1e-9, 0.05)
     scores = [sharpness(a) for a in fine]
-    # ys grow downwards: a line rising to the right (counter-clockwise skew)
-    # is levelled by adding x·tan(angle)
+    # ys grow downwards: a line turned counter-clockwise rises to the right
+    # (y falls as x grows) and is levelled by adding x·tan(angle)
     return float(fine[int(np.argmax(scores))])
 
 

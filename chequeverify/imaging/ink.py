@@ -108,7 +108,11 @@ def hysteresis(weak: np.ndarray, strong: np.ndarray) -> np.ndarray:
 
 
 def find_rules(
-    mask: np.ndarray, min_horizontal: int, min_vertical: int, max_thickness: int = 5
+    mask: np.ndarray,
+    min_horizontal: int,
+    min_vertical: int,
+    max_thickness: int = 5,
+    whole_vertical: bool = True,
 ) -> np.ndarray:
     """``H×W bool`` of the pixels on straight printed lines and bars.
 
@@ -120,15 +124,16 @@ def find_rules(
     to the long run, which noise breaks into shorter runs), but where a
     pen stroke crosses a horizontal line the ink is thicker across it, and
     stays: signatures cross their signature line. Vertical lines (box
-    sides, frames, often doubled) are taken whole; a stroke crossing one
-    loses the line's width.
+    sides, frames, often doubled) are taken whole (a stroke crossing one
+    loses the line's width) unless ``whole_vertical`` is false.
     """
     out = np.zeros(mask.shape, bool)
     if min_horizontal > 0:
         out |= _thin_across(mask, _long_runs(mask, min_horizontal), max_thickness)
     if min_vertical > 0:
         along = _long_runs(mask.T, min_vertical)
-        out |= (along | _thin_across(mask.T, along, max_thickness)).T
+        thin = _thin_across(mask.T, along, max_thickness)
+        out |= (along | thin).T if whole_vertical else thin.T
     return out
 
 
@@ -266,7 +271,7 @@ def find_text_lines(
         m = np.array(members)
         hmed = float(np.median(h[m]))
         glyphs = float(np.sum(np.maximum(1.0, w[m] / (0.75 * h[m]))))
-        if glyphs < 4 or x1[m].max() - x0[m].min() < 3.0 * hmed:
+        if glyphs < 3 or x1[m].max() - x0[m].min() < 2.5 * hmed:
             continue
         tol = max(1.5, 0.1 * hmed)
         if len(members) == 1:  # a word blob, checked above
@@ -357,6 +362,80 @@ def _fits_line(
     return (cut_top or y0 >= top - tol) and (cut_bottom or y1 <= base + 0.45 * size)
 
 
+def find_hidden_lines(
+    mask: np.ndarray, min_height: float, max_height: float, min_stems: int = 3
+) -> list[TextLine]:
+    """Printed lines hidden in ink where a pen crossed every glyph (``mask``: ``H×W bool``).
+
+    When a signature runs through a whole printed name, no glyph stands
+    alone and :func:`find_text_lines` sees nothing. The type still shows in
+    its stems: many columns whose ink starts on the same row (the capital
+    or x-height line) and ends on the same row (the baseline), in several
+    separate stems along the line. A hand does not draw four strokes that
+    start and end on the same rows to a pixel.
+    """
+    col = runs(mask.T)  # row = column index, start/end = rows
+    length = col.length
+    ok = (length >= min_height) & (length <= max_height)
+    if np.count_nonzero(ok) < 2 * min_stems:
+        return []
+    starts, ends, xs = col.start[ok], col.end[ok], col.row[ok]
+    H = mask.shape[0] + 1
+    # votes for (start, end), each run also voting for its ±1 neighbours
+    key = starts * H + ends
+    votes: dict[int, int] = {}
+    for k, n in zip(*np.unique(key, return_counts=True)):
+        s, e = divmod(int(k), H)
+        for ds in (-1, 0, 1):
+            for de in (-1, 0, 1):
+                kk = (s + ds) * H + (e + de)
+                votes[kk] = votes.get(kk, 0) + int(n)
+    lines: list[TextLine] = []
+    used = np.zeros(xs.size, bool)
+    for kk, n in sorted(votes.items(), key=lambda kv: -kv[1]):
+        if n < 2 * min_stems:
+            break
+        s, e = divmod(kk, H)
+        hit = (np.abs(starts - s) <= 1) & (np.abs(ends - e) <= 1) & ~used
+        cols = np.unique(xs[hit])
+        if cols.size < 2 * min_stems:
+            continue
+        height = e - s
+        if _upright_stems(xs[hit], starts[hit], ends[hit]) < min_stems or cols[-1] - cols[0] < 3 * height:
+            continue
+        if any(abs(line.box[1] - s) <= 2 and abs(line.box[3] - e) <= 2 for line in lines):
+            continue
+        used |= hit
+        lines.append(TextLine((), (int(cols[0]), int(s), int(cols[-1]) + 1, int(e)), float(height)))
+    return lines
+
+
+def _upright_stems(xs: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> int:
+    """How many upright stems the column runs ``(xs, starts, ends)`` make.
+
+    A stem is a group of neighbouring columns; it is upright (printed) when
+    two neighbouring columns of it start and end on exactly the same rows.
+    A slanted pen stroke shifts its ends from one column to the next.
+    """
+    order = np.lexsort((starts, xs))
+    xs, starts, ends = xs[order], starts[order], ends[order]
+    count = 0
+    i = 0
+    n = xs.size
+    while i < n:
+        j = i + 1
+        while j < n and xs[j] - xs[j - 1] <= 1:
+            j += 1
+        group = slice(i, j)
+        gx, gs, ge = xs[group], starts[group], ends[group]
+        ds, de = np.abs(np.diff(gs)), np.abs(np.diff(ge))
+        same = (np.diff(gx) == 1) & (np.minimum(ds, de) == 0) & (np.maximum(ds, de) <= 1)
+        if same.any():
+            count += 1
+        i = j
+    return count
+
+
 def _is_word_blob(comps: Components, k: int) -> bool:
     """Whether component ``k`` looks like a printed word whose letters merged.
 
@@ -368,7 +447,7 @@ def _is_word_blob(comps: Components, k: int) -> bool:
     """
     x0, y0, x1, y1 = comps.box(k)
     w, h = x1 - x0, y1 - y0
-    if w < 3 * h or h < 4:
+    if w < 2.5 * h or h < 4:
         return False
     if comps.area[k] < 0.33 * w * h:
         return False
@@ -408,7 +487,7 @@ def _absorb(
     while grown and pool:
         grown = False
         for k in list(pool):
-            if comps.x1[k] >= left - 1.5 * size and comps.x0[k] <= right + 1.5 * size:
+            if comps.x1[k] >= left - 2.5 * size and comps.x0[k] <= right + 2.5 * size:
                 out.append(k)
                 pool.discard(k)
                 left = min(left, float(comps.x0[k]))

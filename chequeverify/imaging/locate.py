@@ -86,7 +86,10 @@ class ChequeView:
 
     ``grey``: ``h×w uint8``; ``rgb``: ``h×w×3 uint8`` or ``None`` for grey
     scans; ``to_input(xs, ys)`` maps pixel coordinates of this view to the
-    image as loaded.
+    image as loaded, ``to_view`` back. ``rotated``: the quarter turns
+    (degrees counter-clockwise) that made the scan upright; ``skew``: the
+    small angle (degrees, counter-clockwise) the upright scan was turned by,
+    undone in the view.
     """
 
     grey: np.ndarray
@@ -100,6 +103,7 @@ class ChequeView:
     input_size: tuple[int, int]
     scale: int = 1
     scores: dict[str, float] = field(default_factory=dict)
+    to_view: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
 
 def _as_arrays(cheque: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -159,7 +163,7 @@ def analyse_cheque(cheque: Image.Image | np.ndarray) -> ChequeView:
         skew = geometry.estimate_skew(mask)
         if abs(skew) >= MIN_SKEW:
             levelled = np.asarray(
-                Image.fromarray(view).rotate(skew, resample=Image.Resampling.BILINEAR, fillcolor=255)
+                Image.fromarray(view).rotate(-skew, resample=Image.Resampling.BILINEAR, fillcolor=255)
             )
             mask = print_mask(levelled)
         else:
@@ -188,13 +192,14 @@ def analyse_cheque(cheque: Image.Image | np.ndarray) -> ChequeView:
     if c is not None:
         c = _turn(c, turn // 90)
     if skew:
-        g = np.asarray(Image.fromarray(g).rotate(skew, resample=Image.Resampling.BILINEAR, fillcolor=255))
+        g = np.asarray(Image.fromarray(g).rotate(-skew, resample=Image.Resampling.BILINEAR, fillcolor=255))
         if c is not None:
             c = np.asarray(
-                Image.fromarray(c).rotate(skew, resample=Image.Resampling.BILINEAR, fillcolor=(255, 255, 255))
+                Image.fromarray(c).rotate(-skew, resample=Image.Resampling.BILINEAR, fillcolor=(255, 255, 255))
             )
     vh, vw = g.shape
-    cos, sin = math.cos(math.radians(skew)), math.sin(math.radians(skew))
+    # the view is the scan turned by -skew (Pillow turns counter-clockwise)
+    cos, sin = math.cos(math.radians(-skew)), math.sin(math.radians(-skew))
     q = turn // 90
 
     def to_input(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -213,6 +218,18 @@ def analyse_cheque(cheque: Image.Image | np.ndarray) -> ChequeView:
             xs, ys = w_k - ys, xs
         return xs * shrink + X0, ys * shrink + Y0
 
+    def to_view(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        xs = (np.asarray(xs, dtype=np.float64) - X0) / shrink
+        ys = (np.asarray(ys, dtype=np.float64) - Y0) / shrink
+        for k in range(q):  # the quarter turns, first to last
+            w_k = sw if k % 2 == 0 else sh
+            xs, ys = ys, w_k - xs
+        if skew:  # the same turn, forwards
+            dx, dy = xs - vw / 2.0, ys - vh / 2.0
+            xs = cos * dx + sin * dy + vw / 2.0
+            ys = -sin * dx + cos * dy + vh / 2.0
+        return xs, ys
+
     return ChequeView(
         grey=g,
         rgb=c,
@@ -225,6 +242,7 @@ def analyse_cheque(cheque: Image.Image | np.ndarray) -> ChequeView:
         input_size=(W, H),
         scale=shrink,
         scores=match.scores,
+        to_view=to_view,
     )
 
 
@@ -253,17 +271,29 @@ def analyse_zone(
     px_per_mm: float,
     offset: tuple[int, int] = (0, 0),
     rgb: np.ndarray | None = None,
+    *,
+    paper: np.ndarray | None = None,
+    min_rule: tuple[int, int] | None = None,
+    whole_vertical: bool = True,
 ) -> ZoneInk:
-    """Split the ink of ``grey`` (``h×w uint8``, ~200 dpi; ``rgb`` the same in colour, optional)
-    into rules, type and handwriting."""
+    """Split the ink of ``grey`` (``h×w uint8``; ``rgb`` the same in colour, optional)
+    into rules, type and handwriting.
+
+    ``px_per_mm``: the scan's resolution; ``paper``: the local paper
+    level if already known; ``min_rule``: shortest horizontal and vertical
+    printed lines in pixels (default 14 mm and 12 mm).
+    """
     ppm = px_per_mm
-    paper = paper_level(grey, max(7, int(round(3.0 * ppm))))
+    if paper is None:
+        paper = paper_level(grey, max(7, int(round(3.0 * ppm))))
     ink = ink_mask(grey, paper)
+    min_h, min_v = min_rule or (int(round(14 * ppm)), int(round(12 * ppm)))
     rules = find_rules(
         ink,
-        min_horizontal=int(round(14 * ppm)),
-        min_vertical=int(round(12 * ppm)),
+        min_horizontal=min_h,
+        min_vertical=min_v,
         max_thickness=max(3, int(round(1.0 * ppm))),
+        whole_vertical=whole_vertical,
     )
     rest = ink & ~rules
     comps = label(rest)
@@ -407,8 +437,20 @@ def _grow(zone: ZoneInk, best: Candidate, others: list[Candidate], field_box) ->
     return _candidate(zone, np.array(sorted(members)), field_box)
 
 
-def find_signature(view: ChequeView) -> tuple[np.ndarray, tuple[int, int], float]:
-    """The signature's ink in ``view``: (mask of the search zone, zone offset, confidence).
+@dataclass(frozen=True)
+class Found:
+    """The signature in a :class:`ChequeView`: its ink ``mask`` over the
+    search zone, the zone's ``offset`` (x, y) in the view, the
+    ``confidence`` and the ``zone`` analysis (printed lines seen there)."""
+
+    mask: np.ndarray
+    offset: tuple[int, int]
+    confidence: float
+    zone: ZoneInk
+
+
+def find_signature(view: ChequeView) -> Found:
+    """The signature's ink in ``view``.
 
     Raises :class:`SignatureNotFound` when the zone holds no handwriting.
     """
@@ -443,7 +485,7 @@ def find_signature(view: ChequeView) -> tuple[np.ndarray, tuple[int, int], float
     recognised = 1.0 if view.layout_score >= 0.3 else 0.8
     confidence = float(np.clip(amount * best.in_field * (0.4 + 0.6 * separation) * recognised, 0.0, 1.0))
     mask = zone.comps.mask_of(np.isin(np.arange(zone.comps.n), best.members))
-    return mask, zone.offset, confidence
+    return Found(mask, zone.offset, confidence, zone)
 
 
 def _box_in_input(view: ChequeView, mask: np.ndarray, offset: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -468,6 +510,6 @@ def locate_signature(cheque: Image.Image | np.ndarray) -> Located:
     or unsigned cheque.
     """
     view = analyse_cheque(cheque)
-    mask, offset, confidence = find_signature(view)
-    box = _box_in_input(view, mask, offset)
-    return Located(box=box, confidence=round(confidence, 3), layout=view.layout.name, rotated=view.rotated)
+    found = find_signature(view)
+    box = _box_in_input(view, found.mask, found.offset)
+    return Located(box=box, confidence=round(found.confidence, 3), layout=view.layout.name, rotated=view.rotated)

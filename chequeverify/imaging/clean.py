@@ -1,0 +1,348 @@
+"""Cleaning a signature crop: only the pen strokes, dark on white paper.
+
+:func:`clean_signature` takes the crop of a cheque around a signature
+(``H×W`` grey or RGB) and returns ``H×W uint8`` with white paper and the
+pen strokes in their own darkness, which is what
+:func:`~chequeverify.imaging.normalise.normalise_signature` expects.
+
+Removed, in order:
+
+* the **security pattern and the paper tint** — the ink is what is much
+  darker than the local paper (:func:`~.ink.ink_mask`), and the output
+  paper is white;
+* **printed lines and barcodes** — long straight runs, stacks of bars;
+  where a stroke crosses a line, the crossing stays;
+* **printed type** — rows of small glyphs on one baseline
+  (:func:`~.ink.find_text_lines`);
+* **type that touches the signature** — where a stroke runs through a
+  printed word, the pen and the type merge into one component. Inside the
+  band of that text line, the ink is split by colour when pen and type
+  differ (a blue pen over black type), otherwise by shape: the stroke is
+  what continues the pen's path through the band (the pieces entering the
+  band, joined), the rest is type.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import Image
+
+from chequeverify.errors import SignatureNotFound
+from chequeverify.imaging.components import dilate_rect, label
+from chequeverify.imaging.ink import (
+    TextLine,
+    colour_distance,
+    find_hidden_lines,
+    ink_mask,
+    paper_level,
+    stroke_width,
+)
+from chequeverify.imaging.locate import ZoneInk, _as_arrays, analyse_zone
+
+#: a ballpoint stroke is about this wide (mm): gives the scale of a crop whose resolution is unknown
+TYPICAL_STROKE_MM = 0.45
+
+
+def estimate_px_per_mm(grey: np.ndarray) -> float:
+    """Resolution of a crop of unknown origin, from the width of its strokes (``H×W uint8``)."""
+    mask = ink_mask(grey, window=max(7, min(grey.shape) // 4 | 1))
+    sw = stroke_width(mask) if mask.any() else 3.5
+    return float(np.clip(sw / TYPICAL_STROKE_MM, 2.0, 24.0))
+
+
+def clean_signature(crop: Image.Image | np.ndarray, *, px_per_mm: float | None = None) -> np.ndarray:
+    """A crop around a signature → ``H×W uint8``, the pen strokes dark on white paper.
+
+    ``crop``: Pillow image (any mode) or array, ``H×W`` or ``H×W×3``.
+    ``px_per_mm``: the scan's resolution when known (the cheque analysis
+    knows it); otherwise it is estimated from the stroke width. Raises
+    :class:`SignatureNotFound` when no handwriting is left.
+    """
+    grey, rgb = _as_arrays(crop)
+    h, w = grey.shape
+    if min(h, w) < 4:
+        raise SignatureNotFound("The signature crop is empty.")
+    ppm = float(px_per_mm) if px_per_mm else estimate_px_per_mm(grey)
+    return clean_crop(grey, rgb, ppm)
+
+
+def clean_crop(
+    grey: np.ndarray, rgb: np.ndarray | None, ppm: float, known_lines: list[TextLine] = ()
+) -> np.ndarray:
+    """:func:`clean_signature` on arrays (``h×w uint8`` grey, ``h×w×3`` colour or ``None``).
+
+    ``known_lines``: printed text lines seen around the crop by a wider
+    analysis (boxes in crop pixels), used with the crop's own: a line whose
+    letters are nearly all crossed by the signature is not recognisable
+    inside the crop alone.
+    """
+    h, w = grey.shape
+    paper = paper_level(grey, max(7, int(round(3.0 * ppm))))
+    # In a crop a printed line usually runs from edge to edge; a shorter
+    # crop than 14 mm still holds a line across most of it.
+    min_rule = (
+        int(round(min(14 * ppm, max(0.6 * w, 5 * ppm)))),
+        int(round(min(12 * ppm, max(0.85 * h, 5 * ppm)))),
+    )
+    zone = analyse_zone(grey, ppm, rgb=rgb, paper=paper, min_rule=min_rule, whole_vertical=False)
+    keep = zone.handwriting.copy()
+    lines = list(zone.text_lines)
+    # lines hidden in a component where the pen crossed every glyph
+    big = zone.is_handwriting & (zone.comps.area >= 2.0 * ppm * ppm)
+    if big.any():
+        lines_found = find_hidden_lines(zone.comps.mask_of(big), 1.2 * ppm, 4.6 * ppm)
+        known_lines = list(known_lines) + lines_found
+    for known in known_lines:
+        if not any(_same_line(known, own) for own in lines):
+            lines.append(known)
+            keep &= ~_glyphs_in_band(zone, known)
+    for line in lines:
+        keep = _remove_touching_type(keep, zone, line, rgb, ppm)
+    keep = _drop_band_leftovers(keep, lines)
+    keep = _drop_debris(keep, ppm)
+    if not keep.any():
+        raise SignatureNotFound("No handwriting left in the signature crop after removing print.")
+    return render(grey, paper, keep)
+
+
+def render(grey: np.ndarray, paper: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``H×W uint8``: white where not ``keep``; elsewhere the ink's darkness relative to its paper."""
+    scaled = grey.astype(np.float32) * (255.0 / np.maximum(paper, 1.0))
+    out = np.full(grey.shape, 255, np.uint8)
+    out[keep] = np.clip(scaled[keep], 0, 235).astype(np.uint8)
+    return out
+
+
+def _drop_band_leftovers(keep: np.ndarray, lines: list[TextLine]) -> np.ndarray:
+    """Remove what is left wholly inside a text line's band at glyph size: letters
+    that were cut off the pen's strokes."""
+    if not lines:
+        return keep
+    comps = label(keep)
+    drop = np.zeros(comps.n, bool)
+    for line in lines:
+        bx0, by0, bx1, by1 = _band(line, keep.shape)
+        drop |= (
+            (comps.x0 >= bx0)
+            & (comps.x1 <= bx1)
+            & (comps.y0 >= by0)
+            & (comps.y1 <= by1)
+            & (comps.height <= 1.3 * max(line.height, 2.0))
+        )
+    return comps.mask_of(~drop)
+
+
+def _drop_debris(keep: np.ndarray, ppm: float) -> np.ndarray:
+    """Remove fragments too small to be pen marks (left by the print removal)."""
+    comps = label(keep)
+    if comps.n == 0:
+        return keep
+    small = comps.area < max(6.0, 0.15 * ppm * ppm)
+    return comps.mask_of(~small)
+
+
+def _same_line(a: TextLine, b: TextLine) -> bool:
+    rows = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
+    return rows >= 0.5 * min(a.box[3] - a.box[1], b.box[3] - b.box[1])
+
+
+def _glyphs_in_band(zone: ZoneInk, line: TextLine) -> np.ndarray:
+    """``h×w bool``: the handwriting components that lie wholly in a known line's band and fit its glyph size."""
+    bx0, by0, bx1, by1 = _band(line, zone.handwriting.shape)
+    c = zone.comps
+    fits = (
+        zone.is_handwriting
+        & (c.x0 >= bx0)
+        & (c.x1 <= bx1)
+        & (c.y0 >= by0)
+        & (c.y1 <= by1)
+        & (c.height <= 1.3 * max(line.height, 2.0))
+    )
+    return c.mask_of(fits)
+
+
+def _band(line: TextLine, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Where a text line's glyphs may be: its rows (descenders included) and
+    some glyphs' width beyond its ends (letters merged with a stroke were
+    not found as part of it)."""
+    x0, y0, x1, y1 = line.box
+    # a line of two members may report a tiny median height: trust its box too
+    size = max(line.height, 0.8 * (y1 - y0), 2.0)
+    tol = max(2, int(round(0.25 * size)))
+    H, W = shape
+    return (
+        max(0, int(x0 - 7 * size)),
+        max(0, y0 - tol),
+        min(W, int(x1 + 7 * size)),
+        min(H, y1 + tol),
+    )
+
+
+def _remove_touching_type(
+    keep: np.ndarray, zone: ZoneInk, line: TextLine, rgb: np.ndarray | None, ppm: float
+) -> np.ndarray:
+    """Take the glyphs of ``line`` out of the handwriting components that touch them."""
+    bx0, by0, bx1, by1 = _band(line, keep.shape)
+    if bx1 <= bx0 or by1 <= by0:
+        return keep
+    comps = zone.comps
+    region = np.zeros(keep.shape, bool)
+    region[by0:by1, bx0:bx1] = True
+    touched = np.unique(comps.labels[region & keep])
+    touched = touched[touched > 0]
+    if touched.size == 0:
+        return keep
+    line_colour = None
+    if rgb is not None:
+        members = np.array(line.members, dtype=np.int64)
+        sel = comps.mask_of(np.isin(np.arange(comps.n), members)) if members.size else zone.printed & region
+        if sel.sum() >= 10:
+            line_colour = rgb[sel].astype(np.float64).mean(axis=0)
+    out = keep.copy()
+    sw = max(1.5, stroke_width(keep))
+    for lab in touched:
+        comp = comps.labels == lab
+        inside = comp & region
+        outside = comp & ~region
+        if outside.sum() < 0.15 * inside.sum():
+            # glyphs of the line that it did not claim (touching letters
+            # merged into a block): type, whatever its shape
+            out &= ~comp
+            continue
+        split = None
+        if line_colour is not None and outside.any():
+            split = _split_by_colour(inside, outside, rgb, line_colour)
+        if split is None:
+            split = _split_by_path(inside, outside, sw, line.height, (by0, by1))
+        out &= ~inside
+        out |= split
+    return out
+
+
+def _split_by_colour(
+    inside: np.ndarray, outside: np.ndarray, rgb: np.ndarray, type_colour: np.ndarray
+) -> np.ndarray | None:
+    """The pen pixels of ``inside``, told from the type by colour; ``None`` when the colours agree."""
+    pen_colour = rgb[outside].astype(np.float64).mean(axis=0)
+    if colour_distance(pen_colour, type_colour) <= 30.0:
+        return None
+    ys, xs = np.nonzero(inside)
+    px = rgb[ys, xs].astype(np.float64)
+    is_pen = colour_distance(px, pen_colour) < colour_distance(px, type_colour)
+    out = np.zeros(inside.shape, bool)
+    out[ys[is_pen], xs[is_pen]] = True
+    # single pixels of the wrong side at the edges of type: majority of the 3×3 neighbourhood
+    votes = dilate_rect(out, 3, 3) & inside
+    return votes & _majority(out, inside)
+
+
+def _majority(mask: np.ndarray, within: np.ndarray) -> np.ndarray:
+    m = mask.astype(np.int16)
+    w = within.astype(np.int16)
+    pm = np.pad(m, 1)
+    pw = np.pad(w, 1)
+    s = sum(pm[dy : dy + m.shape[0], dx : dx + m.shape[1]] for dy in range(3) for dx in range(3))
+    n = sum(pw[dy : dy + m.shape[0], dx : dx + m.shape[1]] for dy in range(3) for dx in range(3))
+    return s * 2 >= n
+
+
+def _split_by_path(
+    inside: np.ndarray, outside: np.ndarray, sw: float, glyph_height: float, band_rows: tuple[int, int]
+) -> np.ndarray:
+    """The pen pixels of ``inside`` (a stroke merged with type in a text band), by shape.
+
+    Each piece of the band's ink is entered by the pen's strokes from
+    outside the band; what stays is the ink along the straight path joining
+    the places where strokes enter (a stroke crossing the band), or near a
+    single entry (a loop dipping into the band, or a glyph touching a
+    stroke: only a stub of it stays). Glyphs away from those paths go.
+    """
+    out = np.zeros(inside.shape, bool)
+    pieces = label(inside)
+    touch = dilate_rect(outside, 3, 3)
+    radius = max(1.0, 1.0 * sw)
+    dip = max(2.0, 1.5 * sw)
+    for k in range(pieces.n):
+        x0, y0, x1, y1 = pieces.box(k)
+        piece = pieces.labels[y0:y1, x0:x1] == k + 1
+        entry = piece & touch[y0:y1, x0:x1]
+        if not entry.any():
+            continue  # type only
+        groups = label(dilate_rect(entry, 3, 3) & piece)
+        centres = [
+            ((groups.x0[g] + groups.x1[g] - 1) / 2.0, (groups.y0[g] + groups.y1[g] - 1) / 2.0)
+            for g in range(groups.n)
+        ]
+        ys, xs = np.nonzero(piece)
+        keep = np.zeros(ys.size, bool)
+        middle = (band_rows[0] + band_rows[1]) / 2.0 - y0  # the band's middle row, in the piece
+        pairs, alone = _pair_entries(centres, piece, middle)
+        for a, b in pairs:
+            keep |= _near_segment(xs, ys, centres[a], centres[b]) <= radius
+        for a in alone:
+            cx, cy = centres[a]
+            keep |= np.hypot(xs - cx, ys - cy) <= dip
+        out[y0 + ys[keep], x0 + xs[keep]] = True
+    return out
+
+
+def _pair_entries(
+    centres: list[tuple[float, float]], piece: np.ndarray, middle: float
+) -> tuple[list[tuple[int, int]], list[int]]:
+    """Pair the places where strokes enter a band into the strokes that cross it.
+
+    First an entry from above with one from below, nearly straight across
+    (a stroke crossing the type); then any two entries joined by a straight
+    run of ink (a stroke running along the type). Entries left over are
+    strokes that dip into the band and turn back.
+    """
+    n = len(centres)
+    height = max(1.0, 2.0 * middle)
+    above = [i for i in range(n) if centres[i][1] < middle]
+    below = [i for i in range(n) if i not in above]
+    used: set[int] = set()
+    pairs = []
+    cross = sorted(
+        ((abs(centres[i][0] - centres[j][0]), i, j) for i in above for j in below),
+        key=lambda t: t[0],
+    )
+    for dx, i, j in cross:
+        if dx > 1.5 * height or i in used or j in used:
+            continue
+        used.update((i, j))
+        pairs.append((i, j))
+    rest = [i for i in range(n) if i not in used]
+    along = sorted(
+        ((math.dist(centres[i], centres[j]), i, j) for ii, i in enumerate(rest) for j in rest[ii + 1 :]),
+        key=lambda t: t[0],
+    )
+    for _, i, j in along:
+        if i in used or j in used:
+            continue
+        if _inked(piece, centres[i], centres[j]) >= 0.8:
+            used.update((i, j))
+            pairs.append((i, j))
+    return pairs, [i for i in range(n) if i not in used]
+
+
+def _inked(piece: np.ndarray, a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Fraction of the straight segment ``a``–``b`` that lies on ink of ``piece``."""
+    steps = max(2, int(math.dist(a, b)))
+    t = np.linspace(0.0, 1.0, steps)
+    xs = np.clip(np.round(a[0] + t * (b[0] - a[0])).astype(int), 0, piece.shape[1] - 1)
+    ys = np.clip(np.round(a[1] + t * (b[1] - a[1])).astype(int), 0, piece.shape[0] - 1)
+    return float(piece[ys, xs].mean())
+
+
+def _near_segment(xs: np.ndarray, ys: np.ndarray, a: tuple[float, float], b: tuple[float, float]) -> np.ndarray:
+    """Distance of points to the segment ``a``–``b``."""
+    ax, ay = a
+    bx, by = b
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    if length2 == 0:
+        return np.hypot(xs - ax, ys - ay)
+    t = np.clip(((xs - ax) * dx + (ys - ay) * dy) / length2, 0.0, 1.0)
+    return np.hypot(xs - (ax + t * dx), ys - (ay + t * dy))
