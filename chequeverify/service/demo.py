@@ -206,6 +206,7 @@ def _writer_style(writer: int) -> dict[str, Any]:
         "loops": rng.random(letters) < 0.45,  # a loop (l, e) rather than an arch (n, m)
         "slant": float(rng.uniform(-0.15, 0.45)),
         "capital": float(rng.uniform(1.6, 2.6)),
+        "capital_kind": int(rng.integers(0, 3)),
         "flourish": float(rng.uniform(-0.6, 0.6)),
         "underline": bool(rng.random() < 0.5),
         "gap": int(rng.integers(2, letters - 1)),  # a pen lift between the two "names"
@@ -217,13 +218,24 @@ def _writer_style(writer: int) -> dict[str, Any]:
 def _trajectory(style: dict[str, Any], rng: np.random.Generator, wobble: float) -> list[np.ndarray]:
     """Pen strokes as arrays of (x, y) points in letter units (y up), before rendering."""
     strokes: list[np.ndarray] = []
-    # the capital: a tall loop with an entry stroke
-    t = np.linspace(0, 2 * math.pi, 60)
+    # the capital: the writer's own shape (an oval with a tail, a stem with a bowl, a double arch)
     cap_h = style["capital"] * (1 + rng.normal(0, 0.04 * wobble))
-    capital = np.stack([0.45 * np.sin(t) * (1 + 0.3 * np.cos(t)), cap_h * (0.5 - 0.5 * np.cos(t))], axis=1)
+    t = np.linspace(0, 1, 70)
+    kind = style["capital_kind"]
+    if kind == 0:
+        a = t * 2.3 * math.pi
+        capital = np.stack([0.5 * np.sin(a) * (1 + 0.3 * np.cos(a)) + 0.15 * t, cap_h * (0.5 - 0.5 * np.cos(a))], axis=1)
+    elif kind == 1:
+        stem = np.stack([0.1 * t, cap_h * t], axis=1)
+        a = t * 1.6 * math.pi
+        bowl = np.stack([0.1 + 0.55 * np.sin(a), cap_h * (1 - 0.28 * (1 - np.cos(a)))], axis=1)
+        capital = np.concatenate([stem, bowl])
+    else:
+        a = t * 2 * math.pi
+        capital = np.stack([0.9 * t, cap_h * np.abs(np.sin(a)) * (1 - 0.2 * t)], axis=1)
     strokes.append(capital)
     pts: list[np.ndarray] = []
-    x = 0.9
+    x = float(capital[:, 0].max()) + 0.3
     for i in range(style["letters"]):
         if i == style["gap"]:
             strokes.append(np.concatenate(pts) if pts else np.zeros((0, 2)))

@@ -1,0 +1,312 @@
+"""The clerk's main window (pytest-qt, offscreen): queue, background processing, decisions, box correction.
+
+One small workspace for the whole module (two accounts, a few cheque
+files, the fake model of the service tests); each test opens its own
+window on it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt, QTimer
+
+from tests.service_fixtures import PASSWORDS, FakeModel, Team, cheque_with, enrol, make_team, scribble
+
+pytestmark = [
+    pytest.mark.gui,
+    # the offscreen platform plugin warns whenever a window's size constraints change: not our bug
+    pytest.mark.qt_log_ignore("does not support propagateSizeHints"),
+]
+
+
+@dataclass
+class World:
+    team: Team
+    folder: Path  # cheque scans: ACC-1_0001 genuine, ACC-1_0002 another hand, unknown_0003, ACC-2_0004 broken
+    model: FakeModel
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    import chequeverify.service.passwords as pw
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pw, "SCRYPT_N", 2**10)
+        root = tmp_path_factory.mktemp("gui-main")
+        model = FakeModel()
+        team = make_team(root / "ws", model)
+        enrol(team, "ACC-1", "Ada", writer=1)
+        enrol(team, "ACC-2", "Bo", writer=2)
+        folder = root / "scans"
+        folder.mkdir()
+        for name, sig, seed in (("ACC-1_0001", scribble(1, 7), 1), ("ACC-1_0002", scribble(3, 1), 2),
+                                ("unknown_0003", scribble(2, 5), 3)):  # fmt: skip
+            cheque, _ = cheque_with(sig, seed=seed)
+            cheque.save(folder / f"{name}.png")
+        (folder / "ACC-2_0004.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)  # a truncated scan
+        (folder / "notes.txt").write_text("not a scan")
+        yield World(team, folder, model)
+        team.ws.close()
+
+
+def open_window(qtbot, world: World, user: str):
+    from chequeverify.gui import app as gui_app
+    from chequeverify.gui import jobs
+    from chequeverify.gui.main_window import MainWindow
+    from chequeverify.gui.workers import Runner
+    from chequeverify.service import ROLE_RIGHTS
+
+    gui_app.application()
+    session = world.team.ws.login(user, PASSWORDS[user])
+    info, rights = jobs.profile(session, tuple(set().union(*ROLE_RIGHTS.values())))
+    w = MainWindow(session, Runner(), gui_app.open_settings(), user=info, rights=rights)
+    qtbot.addWidget(w)
+    w.resize(1300, 820)
+    w.show()
+    w.start()
+    qtbot.waitUntil(lambda: w.accounts_loaded and w.model_id is not None, timeout=10_000)
+    return w
+
+
+def item_named(w, name: str):
+    return next(it for it in w.model.items() if it.name == name)
+
+
+def load_folder(qtbot, w, world: World) -> None:
+    w.add_paths([world.folder])
+    qtbot.waitUntil(lambda: w.model.rowCount() == 4 and w.queue_idle() and not w.runner.busy, timeout=60_000)
+
+
+def test_a_folder_is_processed_in_the_background_with_a_state_per_row(qtbot, world):
+    w = open_window(qtbot, world, "carl")
+    # while the folder is processed the event loop keeps running: a timer on the UI thread keeps ticking
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(10)
+    slow_embed = world.model.embed
+
+    def embed(images):
+        time.sleep(0.15)  # a model slower than the UI's frame time
+        return slow_embed(images)
+
+    world.model.embed = embed
+    try:
+        w.add_paths([world.folder])
+        qtbot.waitUntil(lambda: w.model.rowCount() == 4, timeout=10_000)
+        assert w.progress.isVisible()
+        qtbot.waitUntil(lambda: w.queue_idle() and not w.runner.busy, timeout=60_000)
+    finally:
+        world.model.embed = slow_embed
+        timer.stop()
+    assert len(ticks) > 10 and max(np.diff(ticks)) < 0.5, "the UI thread waited on the model"
+    states = {it.name: it.state for it in w.model.items()}
+    assert states["ACC-1_0001.png"] == "accepted"
+    assert states["ACC-1_0002.png"] in ("referred", "rejected")
+    assert states["unknown_0003.png"] == "pending" and item_named(w, "unknown_0003.png").detail == "account needed"
+    assert states["ACC-2_0004.png"] == "error"
+    assert "notes.txt" not in states
+    assert not w.progress.isVisible()
+    assert "1 accepted" in w.progress_label.text()
+    # the state filter shows only the rows asked for
+    w.state_filter.setCurrentIndex(w.state_filter.findData("accepted"))
+    assert w.proxy.rowCount() == 1
+    w.state_filter.setCurrentIndex(w.state_filter.findData("error"))
+    assert w.proxy.rowCount() == 1
+    assert "Error:" in w.proxy.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    w.state_filter.setCurrentIndex(0)
+    w.search.setText("unknown")
+    assert w.proxy.rowCount() == 1
+    w.search.clear()
+    # the first cheque is shown with its evidence
+    assert w.current is not None and w.viewer.has_image()
+    w.select_item(item_named(w, "ACC-1_0001.png"))
+    assert w.results.badge.text() == "ACCEPT"
+    assert [c.bar.zone() for c in w.results.cards] == ["accept"]
+    assert len(w.results.cards[0].tiles) == 3 and all(not t.image().isNull() for t in w.results.cards[0].tiles)
+
+
+def test_an_account_picked_for_a_cheque_verifies_it(qtbot, world):
+    w = open_window(qtbot, world, "carl")
+    w.add_paths([world.folder / "unknown_0003.png"])
+    qtbot.waitUntil(lambda: w.model.rowCount() == 1 and w.queue_idle(), timeout=20_000)
+    it = w.model.item(0)
+    assert it.verification is None and it.signature is not None and w.results.badge.text() == "NOT VERIFIED"
+    # type a holder's name: the searchable list resolves it to the account
+    w.picker.combo.setEditText("ada")
+    w.picker.combo.lineEdit().editingFinished.emit()
+    qtbot.waitUntil(lambda: it.verification is not None, timeout=20_000)
+    assert it.account == "ACC-1" and it.verification.account.number == "ACC-1"
+    # an unknown account is refused in place
+    w.picker.combo.setEditText("no such account")
+    w.picker.combo.lineEdit().editingFinished.emit()
+    assert "No such account" in w.picker.holder.text() and it.account == "ACC-1"
+
+
+def test_decisions_confirm_and_override_with_shortcuts(qtbot, world):
+    w = open_window(qtbot, world, "carl")
+    load_folder(qtbot, w, world)
+    genuine, other = item_named(w, "ACC-1_0001.png"), item_named(w, "ACC-1_0002.png")
+    w.select_item(genuine)
+    qtbot.keyClick(w, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # Accept = confirm the model
+    qtbot.waitUntil(lambda: genuine.decided, timeout=10_000)
+    assert genuine.verification.final.decision.value == "ACCEPT" and not genuine.verification.final.is_override
+    # after a decision the next undecided cheque is shown
+    assert w.current is other
+    model_says = str(other.verification.decision)
+    assert model_says in ("REFER", "REJECT")
+    # overriding without a reason is stopped before the service is asked
+    w.results.reason.clear()
+    qtbot.keyClick(w, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert not other.decided and "write a reason" in w.results.action_status.text()
+    assert w.results.reason.property("invalid") is True
+    w.results.reason.setText("called the customer, who confirmed the cheque")
+    qtbot.mouseClick(w.results.buttons["ACCEPT"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: other.decided, timeout=10_000)
+    final = other.verification.final
+    assert final.is_override and final.decision.value == "ACCEPT"
+    assert final.status == ("awaiting_approval" if model_says == "REJECT" else "final")
+    events = world.team.sue.audit_events(kind="override_requested" if model_says == "REJECT" else "overridden")
+    assert events and events[0].details["reason"].startswith("called the customer")
+    # next / previous cheque
+    w.select_item(genuine)
+    qtbot.keyClick(w, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
+    assert w.current is other
+    qtbot.keyClick(w, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert w.current is genuine
+
+
+def test_moving_the_box_verifies_the_cheque_again(qtbot, world):
+    w = open_window(qtbot, world, "carl")
+    w.add_paths([world.folder / "ACC-1_0001.png"])
+    qtbot.waitUntil(lambda: w.model.rowCount() == 1 and w.queue_idle() and w.viewer.box() is not None,
+                    timeout=20_000)  # fmt: skip
+    it = w.model.item(0)
+    first = it.verification
+    x0, y0, x1, y1 = w.viewer.box()
+    # drag the bottom-right handle outwards with the mouse
+    vp = w.viewer.viewport()
+    start = w.viewer.mapFromScene(QPointF(x1, y1))
+    end = w.viewer.mapFromScene(QPointF(x1 + 40, y1 + 12))
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(vp, pos=(start + end) / 2)
+    qtbot.mouseMove(vp, pos=end)
+    with qtbot.waitSignal(w.updated, timeout=20_000, check_params_cb=lambda *a: it.verification is not first):
+        qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=end)
+    qtbot.waitUntil(lambda: it.verification is not first and not it.busy, timeout=20_000)
+    v = it.verification
+    assert v.located.corrected and v.cheque_id != first.cheque_id
+    nx0, ny0, nx1, ny1 = v.located.box
+    assert (nx0, ny0) == (x0, y0) and nx1 > x1 and ny1 > y1
+    assert it.box == v.located.box and w.act_reset_box.isEnabled()
+    # back to the reader's box
+    w.reset_box()
+    qtbot.waitUntil(lambda: not it.busy and it.verification is not v, timeout=20_000)
+    assert not it.verification.located.corrected and it.box is None
+
+
+def test_who_signed_this_lists_the_best_matches(qtbot, world):
+    w = open_window(qtbot, world, "carl")
+    w.add_paths([world.folder / "unknown_0003.png"])  # signed by writer 2 = Bo of ACC-2
+    qtbot.waitUntil(lambda: w.model.rowCount() == 1 and w.queue_idle(), timeout=20_000)
+    with qtbot.waitSignal(w.updated, timeout=20_000):
+        w.act_identify.trigger()
+    dlg = w._dialogs["identify"]
+    cands = dlg.identification.candidates
+    assert cands[0].account == "ACC-2" and cands[0].signatory == "Bo"
+    assert len(dlg.rows) == len(cands) >= 2
+    dlg.close()
+
+
+def test_errors_are_shown_plainly_or_as_bugs_and_nothing_is_lost(qtbot, world):
+    from chequeverify.errors import UnknownAccount
+
+    w = open_window(qtbot, world, "carl")
+    w.add_paths([world.folder / "ACC-2_0004.png"])
+    qtbot.waitUntil(lambda: w.model.rowCount() == 1 and w.queue_idle(), timeout=20_000)
+    it = w.model.item(0)
+    assert it.state == "error" and w.results.badge.text() == "ERROR"
+    # a service error: the clerk's message and hint, no details
+    w.show_error(UnknownAccount("There is no account 999.", hint="Check the number."))
+    box = w._dialogs["error"]
+    assert box.text() == "There is no account 999." and box.informativeText() == "Check the number."
+    assert box.detailedText() == ""
+    box.close()
+    # anything else is a bug: said so, with details to send
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        import traceback
+
+        w.show_error(exc, traceback.format_exc())
+    box = w._dialogs["error"]
+    assert "bug" in box.text() and "RuntimeError: boom" in box.detailedText()
+    box.close()
+    # a decision the service refuses keeps the reason typed
+    w.add_paths([world.folder / "ACC-1_0001.png"])
+    qtbot.waitUntil(lambda: w.model.rowCount() == 2 and w.queue_idle(), timeout=20_000)
+    w.select_item(w.model.item(1))
+    session = w.session
+
+    class Refusing:
+        def __getattr__(self, name):
+            return getattr(session, name)
+
+        def decide(self, *a, **k):
+            raise UnknownAccount("There is no verified cheque 12345.")
+
+    w.session = Refusing()
+    w.results.reason.setText("kept reason")
+    with qtbot.waitSignal(w.updated, timeout=10_000):
+        w.results.request("REFER")
+    assert w._dialogs["error"].text() == "There is no verified cheque 12345."
+    assert w.results.reason.text() == "kept reason" and not w.model.item(1).decided
+    w._dialogs["error"].close()
+    w.session = session
+
+
+def test_the_menus_follow_the_role(qtbot, world):
+    clerk = open_window(qtbot, world, "carl")
+    assert not clerk.act_register.isVisible() and not clerk.act_settings.isVisible()
+    assert not clerk.act_audit.isVisible() and clerk.act_open.isVisible()
+    clerk.close()
+    supervisor = open_window(qtbot, world, "sue")
+    assert supervisor.act_register.isVisible() and supervisor.act_settings.isVisible()
+    assert supervisor.act_audit.isVisible() and supervisor.act_approvals.isVisible()
+    supervisor.close()
+    admin = open_window(qtbot, world, "root")
+    assert not admin.act_open.isVisible() and admin.act_audit.isVisible() and not admin.act_register.isVisible()
+    assert "clerk or a supervisor" in admin.empty.title.text()
+
+
+def test_geometry_and_recent_folders_persist(qtbot, world):
+    from chequeverify.gui.app import settings_path
+
+    w = open_window(qtbot, world, "carl")
+    w.resize(1111, 777)
+    w.add_paths([world.folder], remember=True)
+    qtbot.waitUntil(lambda: w.model.rowCount() == 4 and w.queue_idle() and not w.runner.busy, timeout=60_000)
+    w.close()
+    # settings live under the test's own config folder, never the developer's
+    assert settings_path().is_file() and str(settings_path()).startswith(os.environ["XDG_CONFIG_HOME"])
+    again = open_window(qtbot, world, "carl")
+    assert again.size().width() == 1111 and again.size().height() == 777
+    assert again.recent_folders()[0] == str(world.folder)
+    assert [a.text() for a in again.recent_menu.actions()][0] == str(world.folder)
+
+
+def test_account_from_file_name():
+    from chequeverify.gui.queue import account_from_name
+
+    known = {"ACC-1001", "12-34", "77"}
+    assert account_from_name("ACC-1001_0003.png", known) == "ACC-1001"
+    assert account_from_name("acc-1001 scan.png", known) == "ACC-1001"
+    assert account_from_name("cheque 12-34 front.tif", known) == "12-34"
+    assert account_from_name("0771.png", known) is None
+    assert account_from_name("anything.png", set()) is None

@@ -1,0 +1,337 @@
+"""Sign-in, registration with approval, audit with exports, thresholds, ``gui --screenshot`` and the demo.
+
+pytest-qt, offscreen; one small workspace for the module (the fake model
+of the service tests).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from tests.service_fixtures import PASSWORDS, FakeModel, Team, cheque_with, enrol, make_team, scribble
+
+pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
+
+
+@dataclass
+class World:
+    team: Team
+    files: Path
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    import chequeverify.service.passwords as pw
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pw, "SCRYPT_N", 2**10)
+        root = tmp_path_factory.mktemp("gui-windows")
+        team = make_team(root / "ws", FakeModel())
+        enrol(team, "ACC-1", "Ada", writer=1)
+        files = root / "files"
+        files.mkdir()
+        for v in (1, 2, 3):
+            Image.fromarray(scribble(5, v)).save(files / f"zoe_{v}.png")
+        Image.new("L", (300, 120), 255).save(files / "blank.png")
+        for k, (sig, name) in enumerate(((scribble(1, 7), "ACC-1_0001"), (scribble(4, 1), "ACC-1_0002"))):
+            cheque, _ = cheque_with(sig, seed=20 + k)
+            cheque.save(files / f"{name}.png")
+        # some history for the audit view and the histogram
+        for k, (sig, decision, reason) in enumerate(((scribble(1, 8), "ACCEPT", ""),
+                                                     (scribble(6, 1), "REJECT", ""))):  # fmt: skip
+            cheque, box = cheque_with(sig, seed=40 + k)
+            v = team.carl.verify(cheque, "ACC-1", box=box)
+            team.carl.decide(v.cheque_id, decision, reason if decision == str(v.decision) else "checked by phone")
+        yield World(team, files)
+        team.ws.close()
+
+
+@pytest.fixture
+def runner(qtbot):
+    from chequeverify.gui import app as gui_app
+    from chequeverify.gui.workers import Runner
+
+    gui_app.application()
+    r = Runner()
+    yield r
+    r.wait(20_000)
+
+
+# --- sign-in --------------------------------------------------------------------------
+
+
+def test_sign_in_shows_a_wrong_password_inline_then_signs_in(qtbot, world, runner):
+    from chequeverify.gui.login import LoginDialog
+
+    dlg = LoginDialog(world.team.path, runner, workspace=world.team.ws)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitUntil(lambda: dlg.ok.isEnabled(), timeout=5000)
+    assert not dlg.confirm.isVisible()
+    dlg.user.setText("carl")
+    dlg.password.setText("wrong password")
+    qtbot.mouseClick(dlg.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dlg.ok.isEnabled(), timeout=5000)
+    assert "Wrong user name or password" in dlg.message.text() and dlg.isVisible()
+    dlg.password.setText(PASSWORDS["carl"])
+    with qtbot.waitSignal(dlg.accepted, timeout=5000):
+        qtbot.keyClick(dlg.password, Qt.Key.Key_Return)
+    assert dlg.session.user.name == "carl"
+
+
+def test_first_run_creates_the_administrator(qtbot, runner, tmp_path, monkeypatch):
+    import chequeverify.service.passwords as pw
+    from chequeverify.gui.login import LoginDialog
+
+    monkeypatch.setattr(pw, "SCRYPT_N", 2**10)
+    dlg = LoginDialog(tmp_path / "new-ws", runner)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitUntil(lambda: dlg.ok.isEnabled(), timeout=5000)
+    assert dlg.confirm.isVisible() and "no users yet" in dlg.message.text() and dlg.ok.text() == "Create and sign in"
+    dlg.user.setText("boss")
+    dlg.password.setText("first-admin-pass")
+    dlg.confirm.setText("another password")
+    dlg.submit()
+    assert "differ" in dlg.message.text()
+    dlg.confirm.setText("first-admin-pass")
+    with qtbot.waitSignal(dlg.accepted, timeout=5000):
+        dlg.submit()
+    assert dlg.session.user.role == "admin"
+    dlg.workspace.close()
+
+
+# --- registration -----------------------------------------------------------------------
+
+
+def open_registration(qtbot, world, runner, user):
+    from chequeverify.gui import app as gui_app
+    from chequeverify.gui.registration import RegistrationDialog
+    from chequeverify.service import ROLE_RIGHTS
+
+    session = world.team.ws.login(user, PASSWORDS[user])
+    dlg = RegistrationDialog(session, runner, ROLE_RIGHTS["supervisor"], gui_app.open_settings(), user_name=user)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
+    return dlg
+
+
+def test_registration_with_quality_verdicts_and_a_second_supervisors_approval(qtbot, world, runner):
+    sue = open_registration(qtbot, world, runner, "sue")
+    sue.new_account()
+    sue.number.setText("ACC-9")
+    sue.holder.setText("Zoe Trading")
+    sue.mandate.setEditText("any one")
+    sue.save_account()
+    qtbot.waitUntil(lambda: sue.detail is not None and sue.detail.account.number == "ACC-9", timeout=10_000)
+    assert sue.number.isReadOnly() and sue.sig_panel.isEnabled()
+    sue.sig_name.setText("Zoe")
+    sue.add_signatory()
+    qtbot.waitUntil(lambda: sue.detail.signatories and not runner.busy, timeout=10_000)
+    sig_id = sue.detail.signatories[0].id
+    # three good specimens and a blank page: each gets its verdict, the blank one is refused
+    files = [world.files / f"zoe_{v}.png" for v in (1, 2, 3)] + [world.files / "blank.png"]
+    sue.add_references(sig_id, files)
+    qtbot.waitUntil(lambda: len(sue.verdicts) == 4 and not runner.busy, timeout=20_000)
+    ok = [v.ok for v in sue.verdicts]
+    assert ok == [True, True, True, False]
+    assert "blank.png" in sue.verdicts[3].text or "signature" in sue.verdicts[3].text.lower()
+    assert sue.verdict_panel.isVisibleTo(sue)
+    qtbot.waitUntil(lambda: sue.detail.signatories and len(sue.detail.signatories[0].references) == 3, timeout=10_000)
+    assert {r.status for r in sue.detail.signatories[0].references} == {"pending"}
+    # sue cannot approve her own specimens
+    sue.show_tab("approvals")
+    qtbot.waitUntil(lambda: sue.pending_rows, timeout=10_000)
+    own = [r for r in sue.pending_rows if r.property("kind") == "reference"]
+    assert own and all(not r.approve_button.isEnabled() for r in own)
+    sue.close()
+    # sam, the second supervisor, approves them
+    sam = open_registration(qtbot, world, runner, "sam")
+    sam.show_tab("approvals")
+    qtbot.waitUntil(lambda: sam.pending_rows, timeout=10_000)
+    rows = [r for r in sam.pending_rows if r.property("kind") == "reference"]
+    assert len(rows) == 3 and all(r.approve_button.isEnabled() for r in rows)
+    for ident in [r.property("ident") for r in rows]:
+        sam.review("reference", ident, True, "checked against the ID card")
+        qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
+    detail = world.team.sue.get_account("ACC-9")
+    assert [r.status for r in detail.signatories[0].references] == ["active"] * 3
+    assert world.team.sue.audit_events(kind="reference_approved")[0].user == "sam"
+
+
+def test_a_reference_from_a_box_drawn_on_a_cheque(qtbot, world, runner):
+    from chequeverify.gui.registration import PagePicker
+
+    sue = open_registration(qtbot, world, runner, "sue")
+    sue.load_account("ACC-1")
+    qtbot.waitUntil(lambda: sue.detail is not None and sue.detail.account.number == "ACC-1", timeout=10_000)
+    before = len(sue.detail.signatories[0].references)
+    picker = PagePicker(sue.session, runner, sue)
+    qtbot.addWidget(picker)
+    picker.show()
+    picker.load(world.files / "ACC-1_0001.png")
+    qtbot.waitUntil(lambda: picker.viewer.has_image() and not runner.busy, timeout=10_000)
+    assert picker.viewer.box() is not None and picker.add_button.isEnabled()  # the reader's box, adjustable
+    # draw a new box by hand over the reader's
+    picker.viewer.set_box(None)
+    assert not picker.add_button.isEnabled() or picker.viewer.box() is None
+    box = sue.session.read_cheque(world.files / "ACC-1_0001.png").located.box
+    picker.viewer.set_box(box)
+    picker.viewer.boxEdited.emit(box)
+    assert picker.add_button.isEnabled()
+    src, kind, got_box, label = picker.source()
+    assert kind == "cheque" and got_box == tuple(box)
+    sue.add_references(sue.detail.signatories[0].id, [src], source=kind, boxes=[got_box], labels=[label])
+    qtbot.waitUntil(lambda: sue.verdicts and not runner.busy, timeout=20_000)
+    assert sue.verdicts[0].ok, sue.verdicts[0].text
+    qtbot.waitUntil(lambda: len(sue.detail.signatories[0].references) == before + 1, timeout=10_000)
+    assert sue.detail.signatories[0].references[-1].source == "cheque"
+
+
+# --- audit ---------------------------------------------------------------------------------
+
+
+def test_audit_view_filters_exports_and_checks_the_chain(qtbot, world, runner, tmp_path):
+    from chequeverify.gui import app as gui_app
+    from chequeverify.gui.audit import AuditDialog
+    from tests.service_fixtures import read_pdf
+
+    session = world.team.ws.login("sue", PASSWORDS["sue"])
+    dlg = AuditDialog(session, runner, gui_app.open_settings())
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitUntil(lambda: not runner.busy and dlg.decisions_model.rowCount() >= 2, timeout=10_000)
+    assert dlg.events_model.rowCount() > 10
+    # filter: rejected cheques only; events of one kind
+    dlg.decision.setCurrentText("REJECT")
+    dlg.kind.setCurrentText("verified")
+    dlg.refresh()
+    qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
+    decisions = {dlg.decisions_model.item(r, 7).text() or dlg.decisions_model.item(r, 6).text()
+                 for r in range(dlg.decisions_model.rowCount())}  # fmt: skip
+    assert decisions == {"REJECT"}
+    assert {dlg.events_model.item(r, 3).text() for r in range(dlg.events_model.rowCount())} == {"verified"}
+    dlg.user.setText("nobody")
+    dlg.refresh()
+    qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
+    assert dlg.decisions_model.rowCount() == 0 and dlg.events_model.rowCount() == 0
+    dlg.user.clear()
+    dlg.decision.setCurrentIndex(0)
+    # exports
+    dlg.export("csv", tmp_path / "report.csv")
+    qtbot.waitUntil(lambda: dlg.last_export is not None and not runner.busy, timeout=10_000)
+    rows = list(csv.DictReader((tmp_path / "report.csv").open(encoding="utf-8-sig")))
+    assert len(rows) >= 2 and dlg.last_export.cheques == len(rows)
+    dlg.last_export = None
+    dlg.export("pdf", tmp_path / "report.pdf")
+    qtbot.waitUntil(lambda: dlg.last_export is not None and not runner.busy, timeout=20_000)
+    pdf = read_pdf(tmp_path / "report.pdf")
+    assert pdf.pages and pdf.images
+    # the chain
+    dlg.check_chain()
+    qtbot.waitUntil(lambda: dlg.last_check is not None, timeout=10_000)
+    assert dlg.last_check.ok and "verifies" in dlg.chain.text()
+
+
+# --- thresholds ----------------------------------------------------------------------------------
+
+
+def test_thresholds_preview_the_effect_before_saving(qtbot, world, runner):
+    from chequeverify.gui.settings import ThresholdsDialog, outcome_counts
+
+    session = world.team.ws.login("sue", PASSWORDS["sue"])
+    dlg = ThresholdsDialog(session, runner)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitUntil(lambda: dlg.info is not None, timeout=10_000)
+    assert not dlg.save_button.isEnabled()
+    scores = dlg.history.scores
+    assert len(scores) >= 2
+    top = float(np.nanmax(scores))
+    dlg.accept_spin.setValue(top + 0.01)  # nothing would be accepted any more
+    assert dlg.histogram.accept == pytest.approx(top + 0.01)
+    assert "0 accept" in dlg.effect.text() and dlg.save_button.isEnabled()
+    assert outcome_counts(scores, top + 0.01, dlg.reject_spin.value())["ACCEPT"] == 0
+    dlg.reject_spin.setValue(top + 0.5)
+    assert not dlg.save_button.isEnabled() and "at or above" in dlg.error.text()
+    dlg.reject_spin.setValue(0.5)
+    with qtbot.waitSignal(dlg.saved, timeout=10_000):
+        dlg.save()
+    assert world.team.sue.thresholds().accept == pytest.approx(top + 0.01)
+    with qtbot.waitSignal(dlg.saved, timeout=10_000):
+        dlg.reset()
+    assert world.team.sue.thresholds().source == "model"
+
+
+# --- the command line: --screenshot, demo ------------------------------------------------------------
+
+
+def test_gui_screenshot_signs_in_processes_and_saves(qtbot, world, tmp_path, monkeypatch):
+    import chequeverify.service.passwords as pw
+    from chequeverify import cli
+    from chequeverify.gui import app as gui_app
+    from chequeverify.service import Workspace
+
+    monkeypatch.setattr(pw, "SCRYPT_N", 2**10)
+    real_open = Workspace.open
+    # the app opens the workspace itself: hand it the fake model
+    monkeypatch.setattr(Workspace, "open", classmethod(lambda cls, folder, **k: real_open(folder, model=FakeModel())))
+    seen = []
+    real_run = gui_app.DesktopApp._save_screenshot
+
+    def spy(self):
+        seen.append([(it.name, it.state) for it in self.window.model.items()])
+        real_run(self)
+
+    monkeypatch.setattr(gui_app.DesktopApp, "_save_screenshot", spy)
+    monkeypatch.setenv("CHEQUEVERIFY_USER", "carl")
+    monkeypatch.setenv("CHEQUEVERIFY_PASSWORD", PASSWORDS["carl"])
+    png = tmp_path / "shot.png"
+    status = cli.main(["--workspace", str(world.team.path), "gui", str(world.files / "ACC-1_0001.png"),
+                       str(world.files / "ACC-1_0002.png"), "--screenshot", str(png), "--size", "1280x800"])  # fmt: skip
+    assert status == 0
+    assert seen and seen[0][0] == ("ACC-1_0001.png", "accepted")
+    with Image.open(png) as im:
+        assert im.size[0] >= 1280 and im.size[1] >= 800
+
+
+def test_the_demo_is_built_through_the_service_without_shared_data(tmp_path, monkeypatch):
+    import chequeverify.service.passwords as pw
+    from chequeverify.service import Workspace, demo
+
+    monkeypatch.setattr(pw, "SCRYPT_N", 2**10)
+    summary = demo.build_demo(tmp_path / "demo", model=FakeModel(), shared=tmp_path / "no-shared-data")
+    assert summary.signatures.startswith("synthetic") and demo.demo_exists(tmp_path / "demo")
+    scans = sorted(p.name for p in summary.cheques_dir.iterdir())
+    assert len(scans) == len(demo.CHEQUE_FOLDER) and scans[0].startswith("ACC-1001_")
+    with Workspace.open(tmp_path / "demo", model=FakeModel()) as ws:
+        sofia = ws.login("sofia", "demo-sofia-pass")
+        kinds = {e.kind for e in sofia.audit_events(limit=5000)}
+        assert {"user_added", "account_added", "reference_added", "reference_approved", "verified"} <= kinds
+        assert len(sofia.list_accounts()) == len(demo.ACCOUNTS)
+        assert len(sofia.pending_references()) == 1
+    with pytest.raises(Exception, match="already exists"):
+        demo.build_demo(tmp_path / "demo", model=FakeModel(), shared=tmp_path / "no-shared-data")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "precious.txt").write_text("keep me")
+    with pytest.raises(Exception, match="left alone"):
+        demo.build_demo(tmp_path / "other", model=FakeModel(), force=True)
+    assert (tmp_path / "other" / "precious.txt").exists()
+
+
+def test_synthetic_signatures_are_one_hand_per_writer():
+    from chequeverify.service.demo import synthetic_signature
+
+    a1, a2, b1 = synthetic_signature(1, 1), synthetic_signature(1, 2), synthetic_signature(2, 1)
+    forged = synthetic_signature(1, 1, forged=True)
+    for s in (a1, a2, b1, forged):
+        assert s.dtype == np.uint8 and s.ndim == 2 and (s < 128).sum() > 500 and s.max() == 255
+    assert not np.array_equal(a1, a2)
