@@ -1,1 +1,48 @@
-"""imaging layer (see DESIGN.md)."""
+"""imaging layer (see DESIGN.md): reading scans, finding and cleaning the signature.
+
+Pillow and numpy only. The public API the other layers call:
+
+* :func:`load_scan`, :func:`load_pages`, :func:`scan_info` — read JPEG,
+  PNG, BMP and TIFF safely (limits, EXIF orientation, multi-page, G4,
+  16-bit, palette, CMYK); anything unreadable raises
+  :class:`~chequeverify.errors.UnreadableScan`;
+* :func:`locate_signature` → :class:`Located` — the signature box on a
+  whole cheque, or :class:`~chequeverify.errors.SignatureNotFound`;
+* :func:`clean_signature` — a crop → ``H×W uint8``, pen strokes dark on white;
+* :func:`extract_signature` — locate (or take a clerk's box), crop and clean;
+* :func:`draw_cheque`, :func:`synthetic_layouts`, :func:`synthetic_signature`
+  — synthetic cheques with a known signature box;
+* :func:`layouts`, :func:`get_layout`, :func:`add_layout_file` — the
+  registry of cheque layouts (JSON files, extendable by a bank);
+* the normalisation chain for the network (:func:`normalise_signature` ...).
+"""
+
+from chequeverify.imaging.clean import clean_signature
+from chequeverify.imaging.extract import extract_signature
+from chequeverify.imaging.layouts import Layout, add_layout_file, get_layout, layouts
+from chequeverify.imaging.load import SUPPORTED_FORMATS, ScanInfo, load_pages, load_scan, scan_info
+from chequeverify.imaging.locate import Located, locate_signature
+from chequeverify.imaging.normalise import NORMALISATION_VERSION, normalise_batch, normalise_signature
+from chequeverify.imaging.synthetic import draw_cheque, synthetic_layouts, synthetic_signature
+
+__all__ = [
+    "NORMALISATION_VERSION",
+    "SUPPORTED_FORMATS",
+    "Layout",
+    "Located",
+    "ScanInfo",
+    "add_layout_file",
+    "clean_signature",
+    "draw_cheque",
+    "extract_signature",
+    "get_layout",
+    "layouts",
+    "load_pages",
+    "load_scan",
+    "locate_signature",
+    "normalise_batch",
+    "normalise_signature",
+    "scan_info",
+    "synthetic_layouts",
+    "synthetic_signature",
+]
