@@ -1,0 +1,224 @@
+"""The workspace commands end to end through ``chequeverify.cli.main``, and the README covering every command."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from chequeverify.cli import build_parser, main
+from chequeverify.service import Workspace
+from tests.service_fixtures import PASSWORDS, FakeModel, fast_kdf, scribble  # noqa: F401
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch, fast_kdf, capsys):
+    """Run ``chequeverify`` in-process on a fresh workspace with the fake model; returns (exit code, stdout, stderr)."""
+    import chequeverify.cli.workspace as commands
+
+    folder = tmp_path / "ws"
+    model = FakeModel()
+    monkeypatch.setattr(commands, "_workspace", lambda args: Workspace.open(args.workspace or folder, model=model))
+
+    def run(*argv: str, user: str | None = None, new_password: str | None = None):
+        monkeypatch.delenv("CHEQUEVERIFY_NEW_PASSWORD", raising=False)
+        if user:
+            monkeypatch.setenv("CHEQUEVERIFY_PASSWORD", PASSWORDS.get(user, "x"))
+        if new_password:
+            monkeypatch.setenv("CHEQUEVERIFY_NEW_PASSWORD", new_password)
+        code = main([*(["--user", user] if user else []), *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    run.folder = folder
+    return run
+
+
+def setup_team(cli):
+    assert cli("init", "--admin", "root", new_password=PASSWORDS["root"])[0] == 0
+    for name, role in (("sue", "supervisor"), ("sam", "supervisor"), ("carl", "clerk")):
+        code, out, _ = cli("user", "add", name, "--role", role, user="root", new_password=PASSWORDS[name])
+        assert code == 0 and f"Added {role} {name}" in out
+
+
+def save(tmp_path, array, name):
+    path = tmp_path / name
+    Image.fromarray(array).save(path)
+    return str(path)
+
+
+def test_a_full_day_on_the_command_line(cli, tmp_path):
+    setup_team(cli)
+    assert cli("account", "add", "100-1", "--name", "Ada Lovelace", "--mandate", "any one", user="sue")[0] == 0
+    assert cli("signatory", "add", "100-1", "Ada", user="sue")[0] == 0
+    files = [save(tmp_path, scribble(1, v), f"ref{v}.png") for v in (1, 2, 3)]
+    code, out, _ = cli("reference", "add", "100-1", "Ada", *files, "--json", user="sue")
+    ids = [str(r["id"]) for r in json.loads(out)]
+    assert code == 0 and len(ids) == 3
+    code, out, _ = cli("reference", "pending", user="sam")
+    assert all(i in out for i in ids)
+    assert cli("reference", "approve", *ids, user="sam")[0] == 0
+    page = Image.new("L", (900, 400), 255)
+    page.paste(Image.fromarray(scribble(1, 7)), (500, 200))
+    page.save(tmp_path / "cheque.png")
+    code, out, _ = cli("verify", str(tmp_path / "cheque.png"), "--account", "100-1", "--amount", "12.50",
+                       "--box", "500,200,860,340", "--json", user="carl")  # fmt: skip
+    result = json.loads(out)
+    assert code == 0 and result["decision"] == "ACCEPT" and result["signatories"][0]["name"] == "Ada"
+    assert "query_image" not in result and result["amount"] == "12.50"
+    cheque_id = str(result["cheque_id"])
+    code, out, _ = cli("verify", str(tmp_path / "cheque.png"), "--account", "100-1", "--box", "500,200,860,340",
+                       user="carl")  # fmt: skip
+    assert code == 0 and "ACCEPT" in out and "verified before" in out
+    assert cli("decide", cheque_id, "--accept", user="carl")[0] == 0
+    code, out, _ = cli("show", cheque_id, user="carl")
+    assert "human decision: ACCEPT [final]" in out
+    code, out, _ = cli("history", "--json", user="carl")
+    assert [r["cheque_id"] for r in json.loads(out)] == [2, 1]
+    code, out, _ = cli("identify", files[0], "--top", "1", "--json", user="carl")
+    assert json.loads(out)["candidates"][0]["signatory"] == "Ada"
+    code, out, _ = cli("account", "list", "lovelace", user="carl")
+    assert "100-1" in out and "Ada Lovelace" in out
+    code, out, _ = cli("account", "show", "100-1", user="carl")
+    assert "reference 1: active" in out
+    assert cli("thresholds", "set", "--accept", "0.95", "--reject", "0.8", user="sue")[0] == 0
+    code, out, _ = cli("thresholds", "show", "--json", user="carl")
+    assert json.loads(out)["accept"] == 0.95
+    assert cli("thresholds", "reset", user="sue")[0] == 0
+    out_csv = tmp_path / "audit.csv"
+    code, out, _ = cli("export", "--format", "csv", "--out", str(out_csv), "--account", "100-1", user="sue")
+    assert code == 0 and "Wrote 2 cheque(s)" in out
+    with open(out_csv, newline="") as fh:
+        assert [r["clerk_decision"] for r in csv.DictReader(fh)] == ["ACCEPT", ""]
+    assert cli("export", "--out", str(tmp_path / "audit.pdf"), user="root")[0] == 0
+    assert (tmp_path / "audit.pdf").read_bytes().startswith(b"%PDF")
+    code, out, _ = cli("audit", "verify", user="root")
+    assert code == 0 and "chain intact" in out
+    code, out, _ = cli("audit", "log", "--kind", "verified", "--json", user="sue")
+    assert len(json.loads(out)) == 2
+    code, out, _ = cli("references", "re-embed", user="sue")
+    assert code == 0 and "Re-embedded 3" in out
+
+
+def test_override_commands(cli, tmp_path):
+    setup_team(cli)
+    cli("account", "add", "1", "--name", "Ada", user="sue")
+    cli("signatory", "add", "1", "Ada", user="sue")
+    cli("reference", "add", "1", "Ada", *[save(tmp_path, scribble(1, v), f"r{v}.png") for v in (1, 2, 3)], user="sue")
+    cli("reference", "approve", "1", "2", "3", user="sam")
+    cli("thresholds", "set", "--accept", "0.999", "--reject", "0.99", "--no-adapt", user="sue")
+    forged = save(tmp_path, scribble(9, 1), "forged.png")
+    page = Image.open(forged)
+    code, out, _ = cli("verify", forged, "--account", "1", "--box", f"0,0,{page.width},{page.height}", "--json",
+                       user="carl")  # fmt: skip
+    assert json.loads(out)["decision"] == "REJECT"
+    code, _, err = cli("decide", "1", "--accept", user="carl")
+    assert code == 2 and "reason" in err
+    code, out, _ = cli("decide", "1", "--accept", "--reason", "customer called", user="carl")
+    assert "must approve" in out
+    code, out, _ = cli("override", "pending", user="sue")
+    assert "customer called" in out
+    code, _, err = cli("override", "approve", "1", user="carl")
+    assert code == 7 and "clerk may not" in err
+    assert cli("override", "approve", "1", "--note", "ok", user="sue")[0] == 0
+    cli("verify", forged, "--account", "1", "--box", f"0,0,{page.width},{page.height}", user="carl")
+    cli("decide", "2", "--accept", "--reason", "sure", user="carl")
+    assert cli("override", "refuse", "2", "--reason", "no", user="sam")[0] == 0
+    code, out, _ = cli("history", "--status", "refused", "--json", user="carl")
+    assert [r["cheque_id"] for r in json.loads(out)] == [2]
+
+
+@pytest.mark.parametrize("argv,user,code,words", [
+    (["verify", "nope.png", "--account", "1"], "carl", 3, "nope.png"),
+    (["verify", "{blank}", "--account", "1"], "carl", 4, ""),
+    (["verify", "{cheque}", "--account", "999"], "carl", 6, "no account 999"),
+    (["account", "add", "2", "--name", "Bob"], "carl", 7, "clerk may not register accounts"),
+    (["reference", "add", "1", "Ada", "{cheque}"], "carl", 7, "clerk may not"),
+    (["account", "add", "2", "--name", "Bob", "--mandate", "any twelve"], "sue", 9, "twelve"),
+    (["account", "list"], "mallory", 8, "Wrong user name or password"),
+    (["signatory", "add", "1", "Bob", "--valid-from", "yesterday"], "sue", 2, "YYYY-MM-DD"),
+    (["user", "add", "eve", "--role", "clerk"], "sue", 7, "needs an admin"),
+    (["thresholds", "set"], "sue", 2, "Nothing to change"),
+])  # fmt: skip
+def test_errors_print_one_line_and_exit_with_their_code(cli, tmp_path, argv, user, code, words):
+    setup_team(cli)
+    cli("account", "add", "1", "--name", "Ada", user="sue")
+    cli("signatory", "add", "1", "Ada", user="sue")
+    cli("reference", "add", "1", "Ada", *[save(tmp_path, scribble(1, v), f"r{v}.png") for v in (1, 2)], user="sue")
+    cli("reference", "approve", "1", "2", user="sam")
+    blank = tmp_path / "blank.png"
+    Image.new("L", (900, 400), 255).save(blank)
+    argv = [a.format(blank=blank, cheque=save(tmp_path, scribble(1, 1), "c.png")) for a in argv]
+    before = sqlite3.connect(cli.folder / "workspace.sqlite").execute("SELECT count(*) FROM accounts").fetchone()
+    got, out, err = cli(*argv, user=user)
+    assert got == code, err
+    assert err.startswith("chequeverify: error: ") and err.count("\n") == 1 and words in err
+    after = sqlite3.connect(cli.folder / "workspace.sqlite").execute("SELECT count(*) FROM accounts").fetchone()
+    assert before == after
+
+
+def test_missing_user_and_password(cli, monkeypatch):
+    setup_team(cli)
+    code, _, err = cli("account", "list")
+    assert code == 2 and "--user" in err
+    monkeypatch.delenv("CHEQUEVERIFY_PASSWORD", raising=False)
+    code = main(["--user", "carl", "account", "list"])  # no terminal to prompt on
+    assert code == 2
+
+
+def test_audit_verify_exits_12_when_a_row_was_edited(tmp_path, fast_kdf):
+    """Through the real entry point (a subprocess), with no model needed."""
+    folder = tmp_path / "ws"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CHEQUEVERIFY_NEW_PASSWORD": "root-pass-1",
+           "CHEQUEVERIFY_PASSWORD": "root-pass-1", "CHEQUEVERIFY_USER": "root"}  # fmt: skip
+    run = lambda *a: subprocess.run([sys.executable, "-m", "chequeverify", "--workspace", str(folder), *a],  # noqa: E731
+                                    env=env, cwd=REPO, capture_output=True, text=True)  # fmt: skip
+    assert run("init", "--admin", "root").returncode == 0
+    assert run("audit", "verify").returncode == 0
+    conn = sqlite3.connect(folder / "workspace.sqlite")
+    conn.execute("DROP TRIGGER audit_no_delete")
+    conn.execute("DELETE FROM audit WHERE seq = 2")
+    conn.commit()
+    conn.close()
+    result = run("audit", "verify")
+    assert result.returncode == 12
+    assert "row 2 was removed" in result.stderr
+
+
+# --- the README documents every command ---------------------------------------------------
+
+
+def command_paths(parser: argparse.ArgumentParser, prefix: tuple[tuple[str, ...], ...] = ()) -> list[tuple]:
+    """Every runnable command of the parser as a tuple of word choices, e.g. (("reference", "references"), ("add",))."""
+    paths = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                sub = action.choices[choice.dest]
+                names = tuple(n for n, p in action.choices.items() if p is sub)  # the name and its aliases
+                nested = command_paths(sub, prefix + (names,))
+                paths += nested or [prefix + (names,)]
+    return paths
+
+
+def test_the_readme_documents_every_command():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    paths = command_paths(build_parser())
+    assert (("verify",),) in paths and (("reference", "references"), ("add",)) in paths
+    missing = []
+    for path in paths:
+        words = r" ".join("(?:" + "|".join(map(re.escape, names)) + ")" for names in path)
+        pattern = r"chequeverify(?: --?[\w-]+(?:[ =](?!-)\S+)?)* " + words + r"(?![\w-])"
+        if not re.search(pattern, readme):
+            missing.append(" ".join(names[0] for names in path))
+    assert not missing, f"README.md does not document: {', '.join(missing)}"

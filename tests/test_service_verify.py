@@ -1,0 +1,334 @@
+"""Verification, decisions, overrides, identification, thresholds, history and export (with a fake model)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import sqlite3
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from chequeverify.errors import (
+    AuthenticationFailed,
+    InvalidInput,
+    MandateError,
+    PermissionDenied,
+    SignatureNotFound,
+    UnknownAccount,
+    UnreadableScan,
+)
+from chequeverify.service import Decision
+from tests.service_fixtures import cheque_with, enrol, fast_kdf, read_pdf, scribble, snapshot, team  # noqa: F401
+
+
+def png_file(tmp_path, image: Image.Image, name="cheque.png"):
+    path = tmp_path / name
+    image.save(path)
+    return path
+
+
+@pytest.fixture
+def enrolled(team):
+    enrol(team)  # account 100-1, signatory Ada = writer 1, references = variants 1-3
+    return team
+
+
+def verify(team, signature, account="100-1", seed=0, **kw):
+    cheque, box = cheque_with(signature, seed=seed)
+    return team.carl.verify(cheque, account, box=box, **kw)
+
+
+def test_genuine_accepts_and_another_hand_does_not(enrolled):
+    v = verify(enrolled, scribble(1, 7))
+    assert v.decision is Decision.ACCEPT, v.reasons
+    assert v.mandate.met and v.mandate.rule == "any one"
+    (ada,) = v.signatories
+    assert ada.attributed and ada.valid and ada.score == pytest.approx(v.score)
+    assert len(ada.references) == 3 and all(r.image.ndim == 2 for r in ada.references)
+    assert v.query_image.dtype == np.uint8 and v.cheque_image is not None
+    assert v.thresholds.model_id == "fake-model-v1" and v.model_id == "fake-model-v1"
+    assert v.final is None and v.final_decision is Decision.ACCEPT
+    other = verify(enrolled, scribble(2, 1))
+    assert other.decision in (Decision.REFER, Decision.REJECT)
+    assert other.score < v.score
+
+
+def test_the_signature_is_located_without_a_box(enrolled):
+    cheque, true_box = cheque_with(scribble(1, 7), seed=3)
+    v = enrolled.carl.verify(cheque, "100-1")
+    x0, y0, x1, y1 = v.located.box
+    tx0, ty0, tx1, ty1 = true_box
+    inter = max(0, min(x1, tx1) - max(x0, tx0)) * max(0, min(y1, ty1) - max(y0, ty0))
+    assert inter / ((tx1 - tx0) * (ty1 - ty0)) > 0.7
+    assert not v.located.corrected and 0 <= v.located.confidence <= 1
+
+
+def test_read_cheque_writes_nothing(enrolled):
+    cheque, box = cheque_with(scribble(1, 7))
+    before = snapshot(enrolled.ws)
+    reading = enrolled.carl.read_cheque(cheque, box=box)
+    assert reading.located.corrected and reading.located.box == tuple(box)
+    assert reading.signature.ndim == 2 and reading.image.size == cheque.size
+    assert snapshot(enrolled.ws) == before
+
+
+def test_verification_is_stored_and_audited(enrolled, tmp_path):
+    cheque, box = cheque_with(scribble(1, 7))
+    path = png_file(tmp_path, cheque)
+    v = enrolled.carl.verify(path, "100-1", amount="1,250.50", box=box)
+    assert v.file_name == "cheque.png" and v.amount == Decimal("1250.50") and v.located.corrected
+    again = enrolled.carl.get_cheque(v.cheque_id)
+    assert again.decision is v.decision and again.score == pytest.approx(v.score)
+    assert again.located.box == v.located.box and again.cheque_image is None
+    assert np.array_equal(again.query_image, v.query_image)
+    assert [s.name for s in again.signatories] == ["Ada"]
+    event = enrolled.sue.audit_events(kind="verified")[0]
+    assert event.subject == f"cheque {v.cheque_id}" and event.details["decision"] == v.decision.value
+    assert event.details["file_sha256"] == v.file_sha256
+    # the same file presented again is flagged
+    v2 = enrolled.carl.verify(path, "100-1", box=box)
+    assert v2.seen_before == (v.cheque_id,) and any("verified before" in r for r in v2.reasons)
+
+
+@pytest.mark.parametrize("case", ["unknown account", "blank cheque", "unreadable", "huge", "huge pixels", "bad amount", "bad box",
+                                  "watch-list", "frozen", "expired signatory", "wrong password", "clerk registers"])
+def test_every_bad_input_gets_a_clear_error_and_changes_nothing(enrolled, tmp_path, case, monkeypatch):
+    team = enrolled
+    cheque, box = cheque_with(scribble(1, 7))
+    if case == "watch-list":
+        team.sue.add_account("WL", "Known forgers", watchlist=True)
+    if case == "frozen":
+        team.sue.set_account_status("100-1", "frozen")
+    if case == "expired signatory":
+        team.sue.update_signatory(team.carl.get_account("100-1").signatories[0].id, valid_until="2002-02-02")
+    before = snapshot(team.ws)
+    if case == "unknown account":
+        with pytest.raises(UnknownAccount, match="no account 999"):
+            team.carl.verify(cheque, "999", box=box)
+    elif case == "blank cheque":
+        blank, _ = cheque_with(None)
+        with pytest.raises(SignatureNotFound):
+            team.carl.verify(blank, "100-1")
+    elif case == "unreadable":
+        bad = tmp_path / "bad.jpg"
+        bad.write_bytes(b"\xff\xd8\xff" + b"\0" * 50)
+        with pytest.raises(UnreadableScan):
+            team.carl.verify(bad, "100-1")
+    elif case == "huge":
+        from chequeverify import config
+
+        monkeypatch.setattr(config, "MAX_FILE_BYTES", 1000)
+        with pytest.raises(UnreadableScan, match="largest"):
+            team.carl.verify(png_file(tmp_path, cheque), "100-1")
+    elif case == "huge pixels":  # a small file that would decode to 70 million pixels
+        bomb = tmp_path / "bomb.png"
+        Image.new("1", (10_000, 7_000), 1).save(bomb)
+        with pytest.raises(UnreadableScan):
+            team.carl.verify(bomb, "100-1")
+    elif case == "bad amount":
+        with pytest.raises(InvalidInput, match="not an amount"):
+            team.carl.verify(cheque, "100-1", amount="ten", box=box)
+    elif case == "bad box":
+        with pytest.raises(InvalidInput, match="outside"):
+            team.carl.verify(cheque, "100-1", box=(5000, 5000, 6000, 6000))
+    elif case == "watch-list":
+        with pytest.raises(InvalidInput, match="watch-list"):
+            team.carl.verify(cheque, "WL", box=box)
+    elif case == "frozen":
+        with pytest.raises(InvalidInput, match="frozen"):
+            team.carl.verify(cheque, "100-1", box=box)
+    elif case == "expired signatory":
+        with pytest.raises(MandateError, match="no valid signatory"):
+            team.carl.verify(cheque, "100-1", box=box)
+    elif case == "wrong password":
+        with pytest.raises(AuthenticationFailed):
+            team.ws.login("carl", "not-the-password")
+    elif case == "clerk registers":
+        with pytest.raises(PermissionDenied):
+            team.carl.add_references("100-1", "Ada", [scribble(1, 9)])
+    assert snapshot(team.ws) == before
+
+
+def test_an_expired_signatory_is_scored_but_cannot_sign(enrolled):
+    enrol(enrolled, name="Old", writer=2)
+    old_id = next(s.id for s in enrolled.carl.get_account("100-1").signatories if s.name == "Old")
+    enrolled.sue.update_signatory(old_id, valid_until="2003-03-03")  # authority ended after registration
+    v = verify(enrolled, scribble(2, 7))
+    old = next(s for s in v.signatories if s.name == "Old")
+    assert not old.valid and "expired" in old.note and not old.attributed
+    assert v.decision is not Decision.ACCEPT
+    assert any("expired on 2003-03-03" in r for r in v.reasons)
+
+
+def test_amount_tiers_and_two_signatures(enrolled):
+    enrol(enrolled, name="Bob", writer=2)
+    enrolled.sue.set_mandate("100-1", "up to 1000: any one; above 1000: any two")
+    assert verify(enrolled, scribble(1, 7), amount="999").decision is Decision.ACCEPT
+    big = verify(enrolled, scribble(1, 7), amount="5000")
+    assert big.decision is Decision.REFER and not big.mandate.met and big.mandate.required == 2
+    # two boxes, one per signature, satisfy "any two"
+    page = Image.new("L", (1400, 300), 255)
+    page.paste(Image.fromarray(scribble(1, 7)), (50, 80))
+    page.paste(Image.fromarray(scribble(2, 7)), (800, 80))
+    v = enrolled.carl.verify(page, "100-1", amount="5000", boxes=[(50, 80, 410, 220), (800, 80, 1160, 220)])
+    assert v.decision is Decision.ACCEPT and v.mandate.met
+    assert {s.name for s in v.signatories if s.attributed} == {"Ada", "Bob"}
+
+
+def test_decide_confirm_and_override(enrolled):
+    v = verify(enrolled, scribble(1, 7))
+    d = enrolled.carl.decide(v.cheque_id, "accept")
+    assert (d.decision, d.status, d.is_override, d.reason) == (Decision.ACCEPT, "final", False, "confirmed")
+    with pytest.raises(InvalidInput, match="reason"):
+        enrolled.carl.decide(v.cheque_id, Decision.REFER)
+    d2 = enrolled.carl.decide(v.cheque_id, "REFER", "the date is odd")
+    assert d2.is_override and d2.status == "final"
+    assert enrolled.carl.get_cheque(v.cheque_id).final.decision is Decision.REFER
+    assert enrolled.carl.get_cheque(v.cheque_id).decision is Decision.ACCEPT  # the model's is kept
+    with pytest.raises(UnknownAccount):
+        enrolled.carl.decide(424242, "accept")
+    with pytest.raises(InvalidInput):
+        enrolled.carl.decide(v.cheque_id, "perhaps", "x")
+
+
+def test_overriding_a_reject_needs_another_supervisor(enrolled):
+    enrolled.sue.set_thresholds(accept=0.995, reject=0.99, adapt_per_signatory=False)
+    v = verify(enrolled, scribble(2, 1))
+    assert v.decision is Decision.REJECT
+    d = enrolled.carl.decide(v.cheque_id, "accept", "customer confirmed by phone")
+    assert d.status == "awaiting_approval"
+    assert [p.cheque_id for p in enrolled.sue.pending_overrides()] == [v.cheque_id]
+    assert enrolled.carl.get_cheque(v.cheque_id).final_decision is Decision.REJECT  # not yet
+    with pytest.raises(PermissionDenied):
+        enrolled.carl.approve_override(v.cheque_id)
+    ok = enrolled.sue.approve_override(v.cheque_id, "called too")
+    assert ok.status == "final" and ok.reviewed_by == "sue"
+    assert enrolled.carl.get_cheque(v.cheque_id).final_decision is Decision.ACCEPT
+    with pytest.raises(InvalidInput, match="no override waiting"):
+        enrolled.sam.approve_override(v.cheque_id)
+    # a supervisor's own override needs the other supervisor; a refusal keeps the REJECT
+    v2 = verify(enrolled, scribble(3, 1))
+    enrolled.sue.decide(v2.cheque_id, "accept", "I know this customer")
+    with pytest.raises(PermissionDenied, match="Another supervisor"):
+        enrolled.sue.approve_override(v2.cheque_id)
+    assert enrolled.sam.refuse_override(v2.cheque_id, "no evidence").status == "refused"
+    assert enrolled.carl.get_cheque(v2.cheque_id).final_decision is Decision.REJECT
+    kinds = [e.kind for e in enrolled.root.audit_events()][:6]
+    assert "override_refused" in kinds and "override_requested" in kinds
+
+
+def test_history_filters_and_scores(enrolled):
+    a = verify(enrolled, scribble(1, 7))
+    b = verify(enrolled, scribble(2, 1))
+    enrolled.carl.decide(a.cheque_id, "accept")
+    assert [r.cheque_id for r in enrolled.carl.list_cheques()] == [b.cheque_id, a.cheque_id]
+    assert [r.cheque_id for r in enrolled.carl.list_cheques(status="undecided")] == [b.cheque_id]
+    assert [r.cheque_id for r in enrolled.carl.list_cheques(status="final")] == [a.cheque_id]
+    assert enrolled.carl.list_cheques(account="nope") == []
+    today = dt.date.today()
+    assert len(enrolled.carl.list_cheques(since=today, until=today)) == 2
+    assert enrolled.carl.list_cheques(until=today - dt.timedelta(days=1)) == []
+    rec = enrolled.carl.list_cheques(status="final")[0]
+    assert rec.final_decision is Decision.ACCEPT and rec.scores[0][0] == "Ada"
+    hist = enrolled.carl.recent_scores()
+    assert hist.scores.shape == (2,) and hist.final == (None, Decision.ACCEPT)
+
+
+def test_thresholds_are_global_per_model_and_audited(enrolled):
+    t = enrolled.carl.thresholds()
+    assert (t.source, t.accept, t.reject) == ("model", 0.9, 0.7)
+    with pytest.raises(InvalidInput, match="below the reject"):
+        enrolled.sue.set_thresholds(accept=0.5, reject=0.6)
+    new = enrolled.sue.set_thresholds(accept=0.95)
+    assert (new.source, new.accept, new.reject, new.changed_by) == ("workspace", 0.95, 0.7, "sue")
+    v = verify(enrolled, scribble(1, 7))
+    assert v.thresholds.accept == 0.95
+    assert enrolled.sue.reset_thresholds().source == "model"
+    assert [e.kind for e in enrolled.sue.audit_events(kind="thresholds_changed")] == ["thresholds_changed"]
+
+
+def test_per_signatory_adaptation_can_be_switched_off(enrolled):
+    v = verify(enrolled, scribble(1, 7))
+    (ada,) = v.signatories
+    assert "adapt" in ada.note or ada.accept != 0.9
+    enrolled.sue.set_thresholds(adapt_per_signatory=False)
+    (ada,) = verify(enrolled, scribble(1, 7)).signatories
+    assert (ada.accept, ada.reject) == (0.9, 0.7) and "off" in ada.note
+
+
+def test_identify_ranks_signatories_and_flags_watch_lists(enrolled):
+    enrol(enrolled, "200-2", "Bob", writer=2)
+    enrol(enrolled, "WL-1", "Forger", writer=3, mandate="any one")
+    enrolled.sue.add_account("WL-2", "Known forgers", watchlist=True)
+    enrolled.sue.add_signatory("WL-2", "Mallory")
+    for r in enrolled.sue.add_references("WL-2", "Mallory", [scribble(4, v) for v in (1, 2, 3)]):
+        enrolled.sam.approve_reference(r.id)
+    enrolled.sue.set_thresholds(accept=0.8, reject=0.6)
+    result = enrolled.carl.identify(scribble(2, 8), top=3)
+    assert [c.rank for c in result.candidates] == [1, 2, 3]
+    assert result.candidates[0].signatory == "Bob" and result.candidates[0].account == "200-2"
+    assert result.references_searched == 12 and result.signatories_searched == 4
+    assert result.candidates[0].reference_image is not None
+    hit = enrolled.carl.identify(scribble(4, 9))
+    assert hit.candidates[0].watchlist and [c.signatory for c in hit.watchlist_hits] == ["Mallory"]
+    cheque, _ = cheque_with(scribble(1, 9))
+    on_cheque = enrolled.carl.identify(cheque, cheque=True, top=1)
+    assert on_cheque.located is not None and on_cheque.candidates[0].signatory == "Ada"
+    with pytest.raises(InvalidInput):
+        enrolled.carl.identify(scribble(1, 9), top=0)
+    assert enrolled.sue.audit_events(kind="identified")[0].details["watchlist_hits"] == []
+
+
+def test_identify_sees_reference_changes_at_once(enrolled):
+    assert enrolled.carl.identify(scribble(2, 8)).references_searched == 3
+    enrol(enrolled, "200-2", "Bob", writer=2)
+    assert enrolled.carl.identify(scribble(2, 8)).candidates[0].signatory == "Bob"
+
+
+def test_export_holds_every_decision(enrolled, tmp_path):
+    ids = [verify(enrolled, scribble(w, 7)).cheque_id for w in (1, 2, 1)]
+    enrolled.carl.decide(ids[0], "accept")
+    enrolled.carl.decide(ids[1], "reject", "not her hand")
+    summary = enrolled.sue.export(tmp_path / "audit.csv")
+    assert summary.cheques == 3 and summary.format == "csv"
+    with open(tmp_path / "audit.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["cheque_id"]) for r in rows] == ids
+    assert rows[1]["clerk_decision"] == "REJECT" and rows[1]["reason"] == "not her hand"
+    assert rows[2]["decision_status"] == "undecided" and rows[0]["verified_by"] == "carl"
+    assert all(r["model_id"] == "fake-model-v1" and r["signatories"].startswith("Ada") for r in rows)
+    enrolled.sue.export(tmp_path / "audit.pdf", since=dt.date.today(), account="100-1")
+    pdf = read_pdf(tmp_path / "audit.pdf")
+    for i in ids:
+        assert f"Cheque {i} " in pdf.text
+    assert "not her hand" in pdf.text
+    assert len(pdf.images) >= 4  # query signatures and references
+    assert enrolled.sue.export(tmp_path / "none.csv", until="2000-01-01").cheques == 0
+    with pytest.raises(PermissionDenied):
+        enrolled.carl.export(tmp_path / "x.csv")
+    with pytest.raises(InvalidInput, match="format"):
+        enrolled.sue.export(tmp_path / "x.docx")
+    with pytest.raises(InvalidInput, match="does not exist"):
+        enrolled.sue.export(tmp_path / "missing" / "x.csv")
+    with pytest.raises(UnknownAccount):
+        enrolled.sue.export(tmp_path / "x.csv", account="nope")
+    assert not (tmp_path / "x.csv").exists()
+    assert [e.kind for e in enrolled.root.audit_events(kind="export")] == ["export"] * 3
+
+
+def test_audit_check_catches_direct_edits(enrolled):
+    v = verify(enrolled, scribble(1, 7))
+    assert enrolled.root.check_audit().ok
+    conn = sqlite3.connect(enrolled.ws.db_path)
+    conn.execute("DROP TRIGGER audit_no_update")
+    seq = conn.execute("SELECT seq FROM audit WHERE kind = 'verified'").fetchone()[0]
+    conn.execute("UPDATE audit SET details = replace(details, 'ACCEPT', 'REJECT') WHERE seq = ?", (seq,))
+    conn.commit()
+    conn.close()
+    check = enrolled.root.check_audit()
+    assert not check.ok and check.first_bad_seq == seq
+    assert v.decision is Decision.ACCEPT
