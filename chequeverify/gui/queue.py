@@ -219,13 +219,20 @@ class QueueFilter(QSortFilterProxyModel):
         self._state: str | None = None
         self._text = ""
 
+    def _refilter(self, change) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt ≥ 6.9: invalidateRowsFilter is deprecated
+            self.beginFilterChange()
+            change()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - older Qt
+            change()
+            self.invalidateRowsFilter()
+
     def set_state(self, state: str | None) -> None:
-        self._state = state
-        self.invalidateRowsFilter()
+        self._refilter(lambda: setattr(self, "_state", state))
 
     def set_text(self, text: str) -> None:
-        self._text = text.strip().lower()
-        self.invalidateRowsFilter()
+        self._refilter(lambda: setattr(self, "_text", text.strip().lower()))
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802
         model: ChequeQueueModel = self.sourceModel()  # type: ignore[assignment]

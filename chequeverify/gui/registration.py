@@ -673,9 +673,10 @@ class RegistrationDialog(QDialog):
         self.images.update(images)
         while self.pending_layout.count():
             item = self.pending_layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().setParent(None)
-                item.widget().deleteLater()
+            w = item.widget()
+            if w is not None:
+                w.setParent(None)
+                w.deleteLater()
         self.pending_rows = []
         me = self.session_user_name()
         n = len(refs) + len(overrides)

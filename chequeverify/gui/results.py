@@ -212,9 +212,10 @@ class ResultsPanel(QWidget):
         self.cards = []
         while self.signatories_box.count():
             item = self.signatories_box.takeAt(0)
-            if item.widget() is not None:
-                item.widget().setParent(None)
-                item.widget().deleteLater()
+            w = item.widget()
+            if w is not None:
+                w.setParent(None)
+                w.deleteLater()
 
     def clear(self, message: str = "") -> None:
         self.verification = None
