@@ -213,7 +213,7 @@ def _to_l_or_rgb(image: Image.Image) -> Image.Image:
     if mode == "L" or mode == "RGB":
         return image
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        return Image.fromarray(_wide_to_uint8(np.asarray(image)), mode="L")
+        return Image.fromarray(_wide_to_uint8(np.asarray(image)))
     if mode == "1":
         return image.convert("L")
     has_alpha = mode in ("RGBA", "LA", "La", "RGBa", "PA") or (mode == "P" and "transparency" in image.info)

@@ -196,7 +196,7 @@ def _paste_ink(cheque: Image.Image, ink: np.ndarray, x: int, y: int, colour) -> 
     pen = np.array(colour, np.float32)
     a = sub[..., None]
     out = region * (1 - a) + np.minimum(region, pen) * a
-    cheque.paste(Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8), "RGB"), (x0, y0))
+    cheque.paste(Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8)), (x0, y0))
     ys, xs = np.nonzero(sub > 0.35)
     if xs.size == 0:
         return None

@@ -1,0 +1,174 @@
+"""Finding the signature on whole cheques: every layout, turned, skewed, blank."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from chequeverify.errors import SignatureNotFound, UnreadableScan
+from chequeverify.imaging import (
+    Located,
+    draw_cheque,
+    extract_signature,
+    locate_signature,
+    synthetic_layouts,
+    synthetic_signature,
+)
+
+LAYOUTS = synthetic_layouts()
+
+
+def iou(a, b) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union
+
+
+def ink_box(signed: Image.Image, unsigned: Image.Image) -> tuple[int, int, int, int]:
+    """The signature's box as the difference between a signed cheque and the same one unsigned."""
+    d = np.abs(np.asarray(signed, dtype=int) - np.asarray(unsigned, dtype=int)).max(axis=-1) > 40
+    ys, xs = np.nonzero(d)
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+@pytest.fixture(scope="module")
+def cheques():
+    """Per layout: (signed cheque, true box, the same cheque unsigned)."""
+    out = {}
+    for layout in LAYOUTS:
+        signed, box = draw_cheque(synthetic_signature(7), layout, seed=0)
+        unsigned, _ = draw_cheque(None, layout, seed=0)
+        out[layout] = (signed, box, unsigned)
+    return out
+
+
+def test_every_layout_has_a_synthetic_cheque():
+    assert {"cts2010", "north_american"} <= set(LAYOUTS)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_finds_the_signature_on_every_layout(layout, seed):
+    cheque, box = draw_cheque(synthetic_signature(seed + 20), layout, seed=seed)
+    located = locate_signature(cheque)
+    assert isinstance(located, Located)
+    assert iou(located.box, box) >= 0.75, (located, box)
+    assert located.layout == layout
+    assert located.rotated == 0
+    assert 0.3 <= located.confidence <= 1.0
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_unsigned_cheque_is_not_found(layout):
+    # payee and amount are written by hand: handwriting elsewhere is not a signature
+    cheque, box = draw_cheque(None, layout, seed=5, filled=True)
+    assert box is None
+    with pytest.raises(SignatureNotFound, match="blank"):
+        locate_signature(cheque)
+
+
+def test_blank_paper_and_white_image_are_not_found():
+    with pytest.raises(SignatureNotFound):
+        locate_signature(Image.new("RGB", (1600, 730), (240, 240, 240)))
+    with pytest.raises(SignatureNotFound):
+        locate_signature(np.full((300, 700), 255, np.uint8))
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_turned_scans_give_the_box_in_the_image_as_loaded(cheques, turn):
+    signed, _, unsigned = cheques["cts2010"]
+    a, b = signed.rotate(turn, expand=True), unsigned.rotate(turn, expand=True)
+    located = locate_signature(a)
+    assert located.rotated == (360 - turn) % 360  # the turn that makes it upright again
+    assert iou(located.box, ink_box(a, b)) >= 0.9
+
+
+@pytest.mark.parametrize("layout", ["cts2010", "north_american"])
+@pytest.mark.parametrize("angle", [3.0, -4.0])
+def test_skewed_scans(cheques, layout, angle):
+    signed, _, unsigned = cheques[layout]
+    kw = dict(expand=True, fillcolor=(255, 255, 255), resample=Image.Resampling.BILINEAR)
+    a, b = signed.rotate(angle, **kw), unsigned.rotate(angle, **kw)
+    located = locate_signature(a)
+    assert located.layout == layout
+    assert iou(located.box, ink_box(a, b)) >= 0.85
+
+
+@pytest.mark.parametrize("dpi", [150, 300])
+def test_other_resolutions(dpi):
+    cheque, box = draw_cheque(synthetic_signature(3), "cts2010", seed=4, dpi=dpi)
+    assert iou(locate_signature(cheque).box, box) >= 0.8
+
+
+def test_arrays_and_grey_scans(cheques):
+    signed, box, _ = cheques["north_american"]
+    assert iou(locate_signature(np.asarray(signed)).box, box) >= 0.8
+    assert iou(locate_signature(signed.convert("L")).box, box) >= 0.8
+    assert iou(locate_signature(np.asarray(signed.convert("L"))).box, box) >= 0.8
+
+
+@pytest.mark.parametrize("pen", [(25, 25, 30), (25, 45, 150)])
+def test_black_and_blue_pens(pen):
+    cheque, box = draw_cheque(synthetic_signature(11), "cts2010", seed=6, pen=pen)
+    assert iou(locate_signature(cheque).box, box) >= 0.8
+
+
+def test_scanner_border_around_the_cheque(cheques):
+    signed, box, _ = cheques["cts2010"]
+    framed = Image.new("RGB", (signed.width + 60, signed.height + 40), (10, 10, 10))
+    framed.paste(signed, (30, 25))
+    located = locate_signature(framed)
+    shifted = (box[0] + 30, box[1] + 25, box[2] + 30, box[3] + 25)
+    assert iou(located.box, shifted) >= 0.85
+
+
+def test_not_an_image():
+    with pytest.raises(UnreadableScan):
+        locate_signature("cheque.jpg")  # type: ignore[arg-type]
+    with pytest.raises(UnreadableScan):
+        locate_signature(np.zeros((4, 4), np.uint8))
+
+
+def test_extract_locates_crops_and_cleans(cheques):
+    signed, box, _ = cheques["cts2010"]
+    located, crop = extract_signature(signed)
+    assert iou(located.box, box) >= 0.8
+    assert crop.dtype == np.uint8 and crop.ndim == 2
+    assert np.median(crop) == 255  # white paper
+    assert (crop < 128).mean() > 0.02  # dark strokes
+    # about the size of the box (1 mm of paper around it)
+    assert abs(crop.shape[1] - (box[2] - box[0])) < 40 and abs(crop.shape[0] - (box[3] - box[1])) < 40
+
+
+def test_extract_with_a_clerks_box(cheques):
+    signed, box, _ = cheques["north_american"]
+    wider = (box[0] - 20, box[1] - 15, box[2] + 20, box[3] + 15)
+    located, crop = extract_signature(signed, wider)
+    assert located.confidence == 1.0 and located.box == wider
+    assert (crop < 128).any()
+
+
+def test_extract_on_a_turned_cheque_returns_an_upright_signature(cheques):
+    signed, _, _ = cheques["cts2010"]
+    _, upright = extract_signature(signed)
+    _, turned = extract_signature(signed.rotate(180, expand=True))
+    assert abs(upright.shape[0] - turned.shape[0]) <= 3 and abs(upright.shape[1] - turned.shape[1]) <= 3
+    h = min(upright.shape[0], turned.shape[0])
+    w = min(upright.shape[1], turned.shape[1])
+    same = np.mean((upright[:h, :w] < 128) == (turned[:h, :w] < 128))
+    assert same > 0.9
+
+
+def test_extract_refuses_an_empty_box(cheques):
+    from chequeverify.errors import InvalidInput
+
+    signed, _, _ = cheques["cts2010"]
+    with pytest.raises(InvalidInput):
+        extract_signature(signed, (10, 10, 12, 12))
+    with pytest.raises(InvalidInput):
+        extract_signature(signed, ("a", 1, 2, 3))  # type: ignore[arg-type]
+    with pytest.raises(SignatureNotFound):
+        extract_signature(signed, (640, 400, 900, 460))  # only paper and its security pattern
