@@ -129,7 +129,7 @@ def test_duplicates_are_refused_within_a_batch_and_against_stored_ones(team):
     enrol(team, variants=(1, 2))
     with pytest.raises(ReferenceRejected, match="duplicate of reference"):
         team.sue.add_references("100-1", "Ada", [scribble(1, 2)])
-    with pytest.raises(ReferenceRejected, match="duplicate of another image of this batch"):
+    with pytest.raises(ReferenceRejected, match="duplicate of image 1 of this batch"):
         team.sue.add_references("100-1", "Ada", [scribble(1, 5), scribble(1, 5).copy()])
     shifted = np.pad(scribble(1, 2), ((10, 0), (30, 0)), constant_values=255)  # same signing, re-scanned off-centre
     with pytest.raises(ReferenceRejected, match="duplicate"):
@@ -199,3 +199,21 @@ def test_re_embed_after_a_model_change(team, tmp_path):
     with pytest.raises(PermissionDenied):
         ws.login("carl", "carl-pass-1").re_embed_references()
     ws.close()
+
+
+def test_check_references_gives_every_verdict_and_writes_nothing(team):
+    enrol(team, variants=(1, 2))
+    before = snapshot(team.ws)
+    ada = team.sue.get_account("100-1").signatories[0]
+    checks = team.sue.check_references("100-1", ada.id, [
+        scribble(1, 5), np.full((120, 300), 255, np.uint8), scribble(1, 2), scribble(1, 5).copy(), b"not an image",
+    ])  # fmt: skip
+    assert [c.ok for c in checks] == [True, False, False, False, False]
+    assert checks[0].image.ndim == 2 and checks[0].ink_pixels > 0 and checks[0].width > 0
+    assert "no signature" in checks[1].reason
+    assert checks[2].duplicate_of == ada.references[1].id and checks[2].image is not None
+    assert checks[3].duplicate_of_index == 0
+    assert checks[4].image is None and checks[4].reason
+    assert snapshot(team.ws) == before
+    with pytest.raises(PermissionDenied):
+        team.carl.check_references("100-1", "Ada", [scribble(1, 5)])

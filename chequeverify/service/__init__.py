@@ -33,6 +33,7 @@ from chequeverify.service.types import (
     Located,
     MandateCheck,
     ReEmbedSummary,
+    ReferenceCheck,
     ReferenceInfo,
     ReferenceScore,
     ScoreHistory,
@@ -47,6 +48,6 @@ from chequeverify.service.workspace import ROLE_RIGHTS, Session, Workspace
 __all__ = [
     "ROLES", "ROLE_RIGHTS", "AccountDetail", "AccountInfo", "AuditCheck", "AuditEvent", "Box", "Candidate",
     "ChequeReading", "ChequeRecord", "ClerkDecision", "Decision", "ExportSummary", "Identification", "Located",
-    "MandateCheck", "ReEmbedSummary", "ReferenceInfo", "ReferenceScore", "ScoreHistory", "Session",
+    "MandateCheck", "ReEmbedSummary", "ReferenceCheck", "ReferenceInfo", "ReferenceScore", "ScoreHistory", "Session",
     "SignatoryInfo", "SignatoryScore", "ThresholdInfo", "UserInfo", "Verification", "Workspace",
 ]  # fmt: skip

@@ -92,6 +92,28 @@ class ReferenceInfo:
 
 
 @dataclass(frozen=True)
+class ReferenceCheck:
+    """The quality check's verdict on one candidate specimen (:meth:`Session.check_references`).
+
+    ``index``: position in the batch; ``ok``: it would be accepted;
+    ``reason``: why not; ``image``: the cleaned crop (``H×W uint8``) when it
+    could be made; ``duplicate_of``: the stored reference it repeats, or
+    ``duplicate_of_index``: the earlier image of the batch it repeats.
+    """
+
+    index: int
+    source_name: str
+    ok: bool
+    reason: str | None
+    image: np.ndarray | None = field(repr=False, compare=False, default=None)
+    ink_pixels: int | None = None
+    width: int | None = None
+    height: int | None = None
+    duplicate_of: int | None = None
+    duplicate_of_index: int | None = None
+
+
+@dataclass(frozen=True)
 class SignatoryInfo:
     """A person who may sign for an account, with the references that stand for them.
 

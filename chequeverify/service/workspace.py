@@ -66,6 +66,7 @@ from chequeverify.service.types import (
     Located,
     MandateCheck,
     ReEmbedSummary,
+    ReferenceCheck,
     ReferenceInfo,
     ReferenceScore,
     ScoreHistory,
@@ -656,8 +657,6 @@ class Session:
                 hint="Extend the signatory's validity first if this is a mistake.",
             )
         existing = self._store.references(signatory_id=sig["id"], statuses=("pending", "active", "retiring"))
-        if not sources:
-            raise InvalidInput("Give at least one signature image.")
         prepared = self._prepare_references(sources, source, existing=existing, boxes=boxes)
         with self._store.transaction():
             now = self._store.references(signatory_id=sig["id"], statuses=("pending", "active", "retiring"),
@@ -669,51 +668,95 @@ class Session:
             ids = self._insert_references(sig["id"], sig["account"], sig["name"], prepared, source)
         return [self._reference_info(self._store.get_reference(i)) for i in ids]  # type: ignore[arg-type]
 
-    def _prepare_references(self, sources: Sequence[im.ImageSource], source: str, *,
-                            existing: Sequence[dict[str, Any]], boxes: Sequence[Box | None] | None = None) -> list[dict]:  # fmt: skip
-        """Read, crop, clean, quality-check and embed specimens (no database writes)."""
-        from chequeverify import imaging
-        from chequeverify.imaging.normalise import find_ink, normalise_signature
+    def check_references(self, account: str, signatory: int | str, sources: Sequence[im.ImageSource], *,
+                         source: str = "image", boxes: Sequence[Box | None] | None = None) -> list[ReferenceCheck]:  # fmt: skip
+        """The quality check of :meth:`add_references`, one verdict per image, writing nothing.
 
-        if source not in REFERENCE_SOURCES:
-            raise InvalidInput(f"Unknown reference source {source!r}.", hint=f"Use one of {', '.join(REFERENCE_SOURCES)}.")
-        if not 1 <= len(sources) <= MAX_REFERENCES:
-            raise ReferenceRejected(f"Give between {MIN_REFERENCES} and {MAX_REFERENCES} reference signatures, not {len(sources)}.")
-        if boxes is not None and len(boxes) != len(sources):
-            raise InvalidInput("Give one box (or None) per cheque.")
-        known = [(r["image_sha256"], normalise_signature(im.png_grey(r["image_png"])), r["id"]) for r in existing]
-        prepared: list[dict] = []
+        For the registration screen: the supervisor sees every verdict (the
+        cleaned crop, its ink, a duplicate of which reference or which
+        other image of the batch) and then adds the good ones together.
+        Supervisor only. Raises :class:`UnknownAccount` (account/signatory),
+        :class:`InvalidInput` (source kind, boxes); a refused image is a
+        verdict, not an exception.
+        """
+        self._require("register", "check reference signatures", account=str(account))
+        sig = self._resolve_signatory(account, signatory)
+        existing = self._store.references(signatory_id=sig["id"], statuses=("pending", "active", "retiring"))
+        self._check_batch_shape(sources, source, boxes, limit=False)
+        known = self._known_specimens(existing)
+        out: list[ReferenceCheck] = []
         for i, src in enumerate(sources):
             label = im.source_name(src) or f"image {i + 1}"
             try:
-                page = self._load_image(src)
-                if source == "cheque":
-                    box = _check_box(boxes[i], page) if boxes is not None and boxes[i] is not None else None
-                    _, grey = imaging.extract_signature(page, box=box)
-                else:
-                    grey = imaging.clean_signature(page)
-                grey = np.asarray(grey, dtype=np.uint8)
-                stats = find_ink(grey)
-            except SignatureNotFound as exc:
-                raise ReferenceRejected(f"{label}: no signature found ({exc.message})") from exc
-            except UnreadableScan as exc:
-                raise UnreadableScan(f"{label}: {exc.message}", hint=exc.hint) from exc
-            x0, y0, x1, y1 = stats.box
-            if stats.pixels < MIN_REFERENCE_INK_PIXELS:
-                raise ReferenceRejected(f"{label}: too little ink ({stats.pixels} pixels); the signature is too faint or too small.")
-            if x1 - x0 < MIN_REFERENCE_WIDTH or y1 - y0 < MIN_REFERENCE_HEIGHT:
-                raise ReferenceRejected(f"{label}: the signature is tiny ({x1 - x0}×{y1 - y0} pixels); scan it at 200 dpi or more.")
-            grey = im.crop_to_ink(grey, stats.box)
-            png = im.grey_png(grey)
-            digest = im.sha256_hex(png)
-            norm = normalise_signature(grey)
-            for other_sha, other_norm, other_id in known:
-                if other_sha == digest or float(np.abs(other_norm - norm).mean()) < DUPLICATE_MEAN_DIFFERENCE:
-                    what = f"reference {other_id}" if other_id is not None else "another image of this batch"
-                    raise ReferenceRejected(f"{label}: a duplicate of {what}; give a different signing.")
-            known.append((digest, norm, None))
-            prepared.append({"label": label, "source_name": im.source_name(src), "grey": grey, "png": png,
-                             "sha": digest, "ink": stats.pixels})  # fmt: skip
+                item = self._check_specimen(src, i, source, boxes[i] if boxes is not None else None, known)
+            except (ReferenceRejected, UnreadableScan) as exc:
+                dup = getattr(exc, "duplicate_of", (None, None))
+                out.append(ReferenceCheck(i, label, False, exc.message, getattr(exc, "image", None), None, None,
+                                          None, dup[0], dup[1]))  # fmt: skip
+                continue
+            h, w = item["grey"].shape
+            out.append(ReferenceCheck(i, label, True, None, item["grey"], item["ink"], w, h))
+        return out
+
+    def _check_batch_shape(self, sources: Sequence[Any], source: str, boxes: Sequence[Any] | None, *, limit: bool) -> None:
+        if source not in REFERENCE_SOURCES:
+            raise InvalidInput(f"Unknown reference source {source!r}.", hint=f"Use one of {', '.join(REFERENCE_SOURCES)}.")
+        if not sources:
+            raise InvalidInput("Give at least one signature image.")
+        if limit and len(sources) > MAX_REFERENCES:
+            raise ReferenceRejected(f"Give between {MIN_REFERENCES} and {MAX_REFERENCES} reference signatures, not {len(sources)}.")
+        if boxes is not None and len(boxes) != len(sources):
+            raise InvalidInput("Give one box (or None) per cheque.")
+
+    @staticmethod
+    def _known_specimens(existing: Sequence[dict[str, Any]]) -> list[tuple[str, np.ndarray, int | None, int | None]]:
+        from chequeverify.imaging.normalise import normalise_signature
+
+        return [(r["image_sha256"], normalise_signature(im.png_grey(r["image_png"])), r["id"], None) for r in existing]
+
+    def _check_specimen(self, src: im.ImageSource, i: int, source: str, box: Box | None,
+                        known: list[tuple[str, np.ndarray, int | None, int | None]]) -> dict[str, Any]:  # fmt: skip
+        """Read, crop, clean and quality-check one specimen; appends it to ``known``. Raises ReferenceRejected / UnreadableScan."""
+        from chequeverify import imaging
+        from chequeverify.imaging.normalise import find_ink, normalise_signature
+
+        label = im.source_name(src) or f"image {i + 1}"
+        try:
+            page = self._load_image(src)
+            if source == "cheque":
+                _, grey = imaging.extract_signature(page, box=_check_box(box, page) if box is not None else None)
+            else:
+                grey = imaging.clean_signature(page)
+            grey = np.asarray(grey, dtype=np.uint8)
+            stats = find_ink(grey)
+        except SignatureNotFound as exc:
+            raise ReferenceRejected(f"{label}: no signature found ({exc.message})") from exc
+        except UnreadableScan as exc:
+            raise UnreadableScan(f"{label}: {exc.message}", hint=exc.hint) from exc
+        x0, y0, x1, y1 = stats.box
+        if stats.pixels < MIN_REFERENCE_INK_PIXELS:
+            raise _rejected(f"{label}: too little ink ({stats.pixels} pixels); the signature is too faint or too small.", grey)
+        if x1 - x0 < MIN_REFERENCE_WIDTH or y1 - y0 < MIN_REFERENCE_HEIGHT:
+            raise _rejected(f"{label}: the signature is tiny ({x1 - x0}×{y1 - y0} pixels); scan it at 200 dpi or more.", grey)
+        grey = im.crop_to_ink(grey, stats.box)
+        png = im.grey_png(grey)
+        digest = im.sha256_hex(png)
+        norm = normalise_signature(grey)
+        for other_sha, other_norm, other_id, other_index in known:
+            if other_sha == digest or float(np.abs(other_norm - norm).mean()) < DUPLICATE_MEAN_DIFFERENCE:
+                what = f"reference {other_id}" if other_id is not None else f"image {other_index + 1} of this batch"
+                raise _rejected(f"{label}: a duplicate of {what}; give a different signing.", grey, (other_id, other_index))
+        known.append((digest, norm, None, i))
+        return {"label": label, "source_name": im.source_name(src), "grey": grey, "png": png, "sha": digest,
+                "ink": stats.pixels}  # fmt: skip
+
+    def _prepare_references(self, sources: Sequence[im.ImageSource], source: str, *,
+                            existing: Sequence[dict[str, Any]], boxes: Sequence[Box | None] | None = None) -> list[dict]:  # fmt: skip
+        """Read, crop, clean, quality-check and embed specimens (no database writes); the first refusal raises."""
+        self._check_batch_shape(sources, source, boxes, limit=True)
+        known = self._known_specimens(existing)
+        prepared = [self._check_specimen(src, i, source, boxes[i] if boxes is not None else None, known)
+                    for i, src in enumerate(sources)]  # fmt: skip
         model = self.workspace.load_model()
         vectors = np.asarray(model.embed([p["grey"] for p in prepared]), dtype=np.float32)
         for p, v in zip(prepared, vectors):
@@ -1398,6 +1441,15 @@ class Session:
 # =============================================================================
 # conversions and small checks
 # =============================================================================
+
+
+def _rejected(message: str, image: np.ndarray | None = None,
+              duplicate_of: tuple[int | None, int | None] = (None, None)) -> ReferenceRejected:  # fmt: skip
+    """A :class:`ReferenceRejected` carrying the cleaned crop and what it duplicates (for :meth:`Session.check_references`)."""
+    exc = ReferenceRejected(message)
+    exc.image = image  # type: ignore[attr-defined]
+    exc.duplicate_of = duplicate_of  # type: ignore[attr-defined]
+    return exc
 
 
 def _utc_now() -> str:
