@@ -54,7 +54,7 @@ def _date_value(d: QDateEdit) -> str | None:
 
 
 def _when(text: str | None) -> str:
-    return (text or "").replace("T", " ").rstrip("Z")
+    return theme.when(text)
 
 
 def _item(text, *, align_right: bool = False, colour: str | None = None, sort=None) -> QStandardItem:
@@ -188,6 +188,7 @@ class AuditDialog(QDialog):
         view.verticalHeader().setDefaultSectionSize(26)
         view.setWordWrap(False)
         view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
         return view
 
     def _tab_changed(self, index: int) -> None:

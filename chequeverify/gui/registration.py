@@ -152,7 +152,8 @@ class ReferenceTile(SignatureTile):
         self.set_image(image)
         self.set_footer(ref.status, STATUS_COLOURS.get(ref.status, theme.MUTED))
         src = ref.source_name or ref.source
-        self.setToolTip(f"reference {ref.id} · {ref.status} · from {src}\nadded by {ref.added_by} at {ref.added_at}"
+        self.setMaximumWidth(160)
+        self.setToolTip(f"reference {ref.id} · {ref.status} · from {src}\nadded by {ref.added_by} at {theme.when(ref.added_at)}"
                         + (f"\nreviewed by {ref.reviewed_by}" if ref.reviewed_by else ""))  # fmt: skip
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
@@ -207,6 +208,7 @@ class SignatoryCard(QFrame):
             none = QLabel("No references yet: add 3 to 10 specimen signatures.")
             none.setObjectName("Muted")
             grid.addWidget(none, 0, 0, 1, 5)
+        grid.setColumnStretch(5, 1)
         lay.addLayout(grid)
         active = len(sig.active_references)
         pending = sum(1 for r in sig.references if r.status == "pending")
@@ -689,7 +691,7 @@ class RegistrationDialog(QDialog):
         for r in refs:
             what = "new reference" if r.status == "pending" else "retirement"
             row = self._approval_row(images.get(r.id), f"<b>{r.account}</b> · {r.signatory} — {what} {r.id}",
-                                     f"by {r.added_by} at {r.added_at.replace('T', ' ').rstrip('Z')}"
+                                     f"by {r.added_by} at {theme.when(r.added_at)}"
                                      f" · from {r.source_name or r.source}",
                                      own=(r.added_by == me), kind="reference", ident=r.id)  # fmt: skip
             self.pending_layout.addWidget(row)

@@ -307,7 +307,7 @@ class ResultsPanel(QWidget):
         f = v.final
         if f is None:
             return f"Model: {v.decision}. Press a button to confirm it or, with a reason, to override it."
-        when = f.decided_at.replace("T", " ").rstrip("Z")
+        when = theme.when(f.decided_at)
         if f.status == "awaiting_approval":
             return f"{f.decided_by} overrode to {f.decision} at {when}: “{f.reason}”. A second supervisor must approve."
         if f.status == "refused":

@@ -286,7 +286,7 @@ class ThresholdsDialog(QDialog):
         self.adapt.blockSignals(True)
         self.adapt.setChecked(i.adapt_per_signatory)
         self.adapt.blockSignals(False)
-        who = (f"set by {i.changed_by} at {(i.changed_at or '').replace('T', ' ').rstrip('Z')}" if i.source == "workspace"
+        who = (f"set by {i.changed_by} at {theme.when(i.changed_at)}" if i.source == "workspace"
                else "the model's own")  # fmt: skip
         self.source.setText(f"In force: accept {i.accept:.3f}, reject {i.reject:.3f} — {who}. "
                             f"Model {i.model_id} ships with accept {i.model_accept:.3f}, reject {i.model_reject:.3f}.")  # fmt: skip

@@ -7,6 +7,8 @@ decision's: green for ACCEPT, amber for REFER, red for REJECT.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -68,6 +70,9 @@ def font(point_delta: float = 0, *, bold: bool = False, weight: QFont.Weight | N
     return f
 
 
+#: the drop-down arrow (an SVG in the package, so it is sharp at any scale)
+CHEVRON = (Path(__file__).resolve().parent / "resources" / "chevron-down.svg").as_posix()
+
 STYLE_SHEET = f"""
 QMainWindow, QDialog {{ background: {GROUND}; }}
 QWidget {{ color: {INK}; }}
@@ -97,6 +102,8 @@ QAbstractSpinBox {{
     selection-background-color: {FOCUS}; min-height: 20px;
 }}
 QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ width: 18px; }}
+QComboBox::drop-down, QDateEdit::drop-down {{ width: 22px; border: none; }}
+QComboBox::down-arrow, QDateEdit::down-arrow {{ image: url({CHEVRON}); width: 12px; height: 12px; }}
 QLineEdit:focus, QComboBox:focus, QAbstractSpinBox:focus, QPlainTextEdit:focus {{
     border: 1px solid {FOCUS};
 }}
@@ -171,3 +178,8 @@ def apply(app: QApplication) -> None:
         base.setPointSizeF(9.5)
         app.setFont(base)
     app.setStyleSheet(STYLE_SHEET)
+
+
+def when(text: str | None) -> str:
+    """An ISO time from the service as a clerk reads it: ``2025-01-31 14:02:11`` (UTC, to the second)."""
+    return (text or "").replace("T", " ").rstrip("Z")[:19]
