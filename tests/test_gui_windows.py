@@ -137,14 +137,16 @@ def test_registration_with_quality_verdicts_and_a_second_supervisors_approval(qt
     sue.add_signatory()
     qtbot.waitUntil(lambda: bool(sue.detail.signatories) and not runner.busy, timeout=10_000)
     sig_id = sue.detail.signatories[0].id
-    # three good specimens and a blank page: each gets its verdict, the blank one is refused
-    files = [world.files / f"zoe_{v}.png" for v in (1, 2, 3)] + [world.files / "blank.png"]
+    # three good specimens, a blank page and a repeat: each gets its verdict before anything is written
+    files = [world.files / f"zoe_{v}.png" for v in (1, 2, 3)] + [world.files / "blank.png", world.files / "zoe_1.png"]
     sue.add_references(sig_id, files)
-    qtbot.waitUntil(lambda: len(sue.verdicts) == 4 and not runner.busy, timeout=20_000)
-    ok = [v.ok for v in sue.verdicts]
-    assert ok == [True, True, True, False]
-    assert "blank.png" in sue.verdicts[3].text or "signature" in sue.verdicts[3].text.lower()
-    assert sue.verdict_panel.isVisibleTo(sue)
+    qtbot.waitUntil(lambda: len(sue.verdicts) == 5 and not runner.busy, timeout=20_000)
+    assert [v.ok for v in sue.verdicts] == [True, True, True, False, False]
+    assert "duplicate" in sue.verdicts[4].text
+    assert all(v.image is not None for v in sue.verdicts[:3])
+    assert sue.verdict_panel.isVisibleTo(sue) and sue.add_checked_button.text() == "Add 3 references"
+    assert world.team.sue.get_account("ACC-9").signatories[0].references == ()  # nothing written yet
+    sue.add_checked()
     qtbot.waitUntil(lambda: bool(sue.detail.signatories) and len(sue.detail.signatories[0].references) == 3,
                     timeout=10_000)
     assert {r.status for r in sue.detail.signatories[0].references} == {"pending"}
@@ -193,6 +195,7 @@ def test_a_reference_from_a_box_drawn_on_a_cheque(qtbot, world, runner):
     sue.add_references(sue.detail.signatories[0].id, [src], source=kind, boxes=[got_box], labels=[label])
     qtbot.waitUntil(lambda: bool(sue.verdicts) and not runner.busy, timeout=20_000)
     assert sue.verdicts[0].ok, sue.verdicts[0].text
+    sue.add_checked()
     qtbot.waitUntil(lambda: len(sue.detail.signatories[0].references) == before + 1, timeout=10_000)
     assert sue.detail.signatories[0].references[-1].source == "cheque"
 
@@ -328,11 +331,12 @@ def test_the_demo_is_built_through_the_service_without_shared_data(tmp_path, mon
     assert (tmp_path / "other" / "precious.txt").exists()
 
 
-def test_synthetic_signatures_are_one_hand_per_writer():
-    from chequeverify.service.demo import synthetic_signature
+def test_synthetic_forgeries_copy_the_design_by_another_hand():
+    from chequeverify.service.demo import SyntheticSignatures
 
-    a1, a2, b1 = synthetic_signature(1, 1), synthetic_signature(1, 2), synthetic_signature(2, 1)
-    forged = synthetic_signature(1, 1, forged=True)
-    for s in (a1, a2, b1, forged):
-        assert s.dtype == np.uint8 and s.ndim == 2 and (s < 128).sum() > 500 and s.max() == 255
-    assert not np.array_equal(a1, a2)
+    src = SyntheticSignatures()
+    a1, a2, forged = src.genuine(1, 1), src.genuine(1, 2), src.forged(1, 1)
+    for s in (a1, a2, forged):
+        assert s.dtype == np.uint8 and s.ndim == 2 and (s < 128).sum() > 200 and s.max() == 255
+    assert not np.array_equal(a1, a2) and forged.shape == src.forged(1, 1).shape
+    assert np.array_equal(forged, src.forged(1, 1))  # deterministic: the demo is the same every time

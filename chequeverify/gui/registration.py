@@ -89,31 +89,38 @@ def _load_pending(session, with_overrides: bool):
 
 @dataclass
 class Verdict:
+    """The quality check's verdict on one candidate specimen, ready to show."""
+
     label: str
     image: QImage | None
     ok: bool
     text: str
 
 
-def _add_one_by_one(session, account: str, signatory: int, sources: list, source: str, boxes: list | None,
-                    labels: list[str]) -> list[Verdict]:  # fmt: skip
-    """Add each file in its own call, so every file gets its own verdict (see docs/gui-needs-from-service.md)."""
+def _preview(src) -> QImage | None:
+    """The file itself, small (when the check could not make a cleaned crop of it)."""
+    if not isinstance(src, (str, Path)):
+        return None
+    reader = QImageReader(str(src))
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid() and size.width() > 800:
+        reader.setScaledSize(size.scaled(QSize(800, 400), Qt.AspectRatioMode.KeepAspectRatio))
+    img = reader.read()
+    return None if img.isNull() else img
+
+
+def _check(session, account: str, signatory: int, sources: list, source: str, boxes: list | None,
+           labels: list[str]) -> list[Verdict]:  # fmt: skip
+    """The service's quality check of each candidate, writing nothing."""
     out = []
-    for i, src in enumerate(sources):
-        try:
-            (ref,) = session.add_references(account, signatory, [src], source=source,
-                                            boxes=[boxes[i]] if boxes is not None else None)  # fmt: skip
-            out.append(Verdict(labels[i], grey_to_qimage(ref.image), True,
-                               f"added as reference {ref.id}, waiting for a second supervisor"))  # fmt: skip
-        except ChequeVerifyError as exc:
-            preview = None
-            if isinstance(src, (str, Path)):
-                reader = QImageReader(str(src))
-                reader.setAutoTransform(True)
-                reader.setScaledSize(QSize(320, 160)) if reader.size().width() > 1600 else None
-                img = reader.read()
-                preview = img if not img.isNull() else None
-            out.append(Verdict(labels[i], preview, False, str(exc)))
+    for c in session.check_references(account, signatory, sources, source=source, boxes=boxes):
+        image = grey_to_qimage(c.image) if c.image is not None else _preview(sources[c.index])
+        if c.ok:
+            text = f"passes the quality check: {c.ink_pixels} ink pixels, {c.width}×{c.height}"
+        else:
+            text = c.reason or "refused"
+        out.append(Verdict(labels[c.index], image, c.ok, text))
     return out
 
 
@@ -442,10 +449,24 @@ class RegistrationDialog(QDialog):
         self.detail_layout.addWidget(self.sig_panel)
 
         # verdicts of the last additions
-        self.verdict_panel = Panel("Quality check of the last additions")
+        self.verdict_panel = Panel("Quality check of the new specimens")
         self.verdict_grid = QGridLayout()
         self.verdict_grid.setSpacing(8)
         self.verdict_panel.body.addLayout(self.verdict_grid)
+        row = QHBoxLayout()
+        self.verdict_note = QLabel("")
+        self.verdict_note.setObjectName("Muted")
+        self.verdict_note.setWordWrap(True)
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.clicked.connect(self.discard_checked)
+        self.add_checked_button = QPushButton("Add references")
+        self.add_checked_button.setObjectName("Primary")
+        self.add_checked_button.clicked.connect(self.add_checked)
+        row.addWidget(self.verdict_note, 1)
+        row.addWidget(self.discard_button)
+        row.addWidget(self.add_checked_button)
+        self.verdict_panel.body.addLayout(row)
+        self._batch = None
         self.verdict_panel.setVisible(False)
         self.detail_layout.addWidget(self.verdict_panel)
         self.detail_layout.addStretch(1)
@@ -598,13 +619,14 @@ class RegistrationDialog(QDialog):
 
     def add_references(self, signatory_id: int, sources: list, *, source: str = "image", boxes=None,
                        labels: list[str] | None = None) -> None:  # fmt: skip
-        """Add specimens one by one (each gets its verdict); public for tests and the page picker."""
+        """Check candidate specimens (nothing is written): each gets its verdict, then the good ones can be added."""
         if self.detail is None:
             return
         number = self.detail.account.number
         labels = labels or [Path(s).name if isinstance(s, (str, Path)) else f"image {i + 1}" for i, s in enumerate(sources)]
-        self.runner.submit(_add_one_by_one, self.session, number, signatory_id, list(sources), source, boxes, labels,
-                           name="reg-write", on_done=self._verdicts)  # fmt: skip
+        self._batch = (number, signatory_id, list(sources), source, list(boxes) if boxes is not None else None)
+        self.runner.submit(_check, self.session, number, signatory_id, list(sources), source, boxes, labels,
+                           name="reg-check", on_done=self._verdicts)  # fmt: skip
 
     def add_reference_from_page(self, signatory_id: int) -> None:
         picker = PagePicker(self.session, self.runner, self, start_dir=self._last_dir())
@@ -627,15 +649,50 @@ class RegistrationDialog(QDialog):
         for i, v in enumerate(verdicts):
             tile = SignatureTile(size=QSize(150, 64), caption=v.label)
             tile.set_image(v.image, "no preview")
-            tile.set_footer("passed" if v.ok else "refused", theme.ACCEPT if v.ok else theme.REJECT)
+            tile.set_footer("passes" if v.ok else "refused", theme.ACCEPT if v.ok else theme.REJECT)
             text = QLabel(v.text)
             text.setWordWrap(True)
             text.setStyleSheet(f"color: {theme.INK if v.ok else theme.REJECT};")
             self.verdict_grid.addWidget(tile, i, 0)
             self.verdict_grid.addWidget(text, i, 1)
         self.verdict_grid.setColumnStretch(1, 1)
+        good = sum(v.ok for v in verdicts)
+        self.add_checked_button.setText(f"Add {good} reference{'s' if good != 1 else ''}")
+        self.add_checked_button.setEnabled(good > 0)
+        self.discard_button.setEnabled(True)
+        self.verdict_note.setText(
+            "Only the specimens that pass are added; they then wait for a second supervisor's approval."
+            if good else "None of these can be used: give clearer or different specimens."
+        )
         self.verdict_panel.setVisible(bool(verdicts))
+        self.loaded.emit()
+
+    def add_checked(self) -> None:
+        """Add the candidates that passed the check, in one go (all or nothing)."""
+        if self._batch is None or not self.verdicts:
+            return
+        number, sig_id, sources, source, boxes = self._batch
+        keep = [i for i, v in enumerate(self.verdicts) if v.ok]
+        if not keep:
+            return
+        good = [sources[i] for i in keep]
+        good_boxes = [boxes[i] for i in keep] if boxes is not None else None
+        self.add_checked_button.setEnabled(False)
+        self.discard_button.setEnabled(False)
+        self.runner.submit(lambda s: s.add_references(number, sig_id, good, source=source, boxes=good_boxes),
+                           self.session, name="reg-write", on_done=self._added)  # fmt: skip
+
+    def _added(self, refs) -> None:
+        self._batch = None
+        self.verdict_note.setText(f"Added {len(refs)} reference{'s' if len(refs) != 1 else ''}: "
+                                  "they wait for a second supervisor's approval.")  # fmt: skip
+        self.add_checked_button.setEnabled(False)
         self._written()
+
+    def discard_checked(self) -> None:
+        self._batch = None
+        self.verdicts = []
+        self.verdict_panel.setVisible(False)
 
     def retire_reference(self, reference_id: int) -> None:
         reason, ok = QInputDialog.getText(self, "Retire reference", f"Why retire reference {reference_id}? "

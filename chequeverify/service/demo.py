@@ -10,17 +10,17 @@ Signatures: when the shared research data is present
 (:func:`chequeverify.config.shared_data_dir`), real signatures of the CEDAR
 *test* writers (46-55, never seen in training) are read at run time:
 references from the first genuine images, cheques carrying later genuine
-images or skilled forgeries. Without it, :func:`synthetic_signature`
-draws pen-trajectory signatures (a writer's style from a seed, a new
-signing from another) so the demo still works. Cheques are drawn with the
-imaging layer's cheque generator.
+images or skilled forgeries. Without it, the imaging layer's
+signature generator draws them (a writer's design from a seed, a new
+signing from another; :func:`forge` copies a design by another hand), so
+the demo still works. Cheques are drawn with the imaging layer's cheque
+generator.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import shutil
 import time
 from dataclasses import dataclass
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from chequeverify import config
 from chequeverify.errors import InvalidInput, StorageError
@@ -187,133 +187,53 @@ class CedarSignatures(SignatureSource):
 
 
 class SyntheticSignatures(SignatureSource):
-    description = "synthetic pen-trajectory signatures (the shared CEDAR data was not found)"
+    """Signatures drawn by the imaging layer's generator (one design per writer, a new signing per index).
+
+    Its generator draws genuine signings only; a skilled forgery is made
+    here from another signing of the same design, copied by a different
+    hand: proportions and slant off, the line shakier and heavier.
+    """
+
+    description = "synthetic signatures (the shared CEDAR data was not found)"
 
     def genuine(self, writer: int, index: int) -> np.ndarray:
-        return synthetic_signature(writer, index)
+        from chequeverify import imaging
+
+        return imaging.synthetic_signature(writer, variant=index)
 
     def forged(self, writer: int, index: int) -> np.ndarray:
-        return synthetic_signature(writer, index, forged=True)
+        from chequeverify import imaging
+
+        model = imaging.synthetic_signature(writer, variant=500 + index, pen_width=3.2)
+        return forge(model, np.random.default_rng([writer, index, 7]))
 
 
-def _writer_style(writer: int) -> dict[str, Any]:
-    rng = np.random.default_rng(7919 * writer + 17)
-    letters = int(rng.integers(5, 10))
-    return {
-        "letters": letters,
-        "heights": rng.uniform(0.5, 1.6, size=letters),  # loop height per letter (tall = ascender)
-        "widths": rng.uniform(0.7, 1.4, size=letters),
-        "loops": rng.random(letters) < 0.45,  # a loop (l, e) rather than an arch (n, m)
-        "slant": float(rng.uniform(-0.15, 0.45)),
-        "capital": float(rng.uniform(1.6, 2.6)),
-        "capital_kind": int(rng.integers(0, 3)),
-        "flourish": float(rng.uniform(-0.6, 0.6)),
-        "underline": bool(rng.random() < 0.5),
-        "gap": int(rng.integers(2, letters - 1)),  # a pen lift between the two "names"
-        "pen": float(rng.uniform(2.0, 3.6)),
-        "rise": float(rng.uniform(-0.12, 0.12)),
-    }
+def forge(signature: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A skilled forgery of ``signature`` (``H×W uint8``, ink dark): the same design, another hand.
 
-
-def _trajectory(style: dict[str, Any], rng: np.random.Generator, wobble: float) -> list[np.ndarray]:
-    """Pen strokes as arrays of (x, y) points in letter units (y up), before rendering."""
-    strokes: list[np.ndarray] = []
-    # the capital: the writer's own shape (an oval with a tail, a stem with a bowl, a double arch)
-    cap_h = style["capital"] * (1 + rng.normal(0, 0.04 * wobble))
-    t = np.linspace(0, 1, 70)
-    kind = style["capital_kind"]
-    if kind == 0:
-        a = t * 2.3 * math.pi
-        capital = np.stack([0.5 * np.sin(a) * (1 + 0.3 * np.cos(a)) + 0.15 * t, cap_h * (0.5 - 0.5 * np.cos(a))], axis=1)
-    elif kind == 1:
-        stem = np.stack([0.1 * t, cap_h * t], axis=1)
-        a = t * 1.6 * math.pi
-        bowl = np.stack([0.1 + 0.55 * np.sin(a), cap_h * (1 - 0.28 * (1 - np.cos(a)))], axis=1)
-        capital = np.concatenate([stem, bowl])
-    else:
-        a = t * 2 * math.pi
-        capital = np.stack([0.9 * t, cap_h * np.abs(np.sin(a)) * (1 - 0.2 * t)], axis=1)
-    strokes.append(capital)
-    pts: list[np.ndarray] = []
-    x = float(capital[:, 0].max()) + 0.3
-    for i in range(style["letters"]):
-        if i == style["gap"]:
-            strokes.append(np.concatenate(pts) if pts else np.zeros((0, 2)))
-            pts = []
-            x += 0.7 + rng.normal(0, 0.05 * wobble)
-        w = style["widths"][i] * (1 + rng.normal(0, 0.05 * wobble))
-        h = style["heights"][i] * (1 + rng.normal(0, 0.06 * wobble))
-        s = np.linspace(0, 1, 24)
-        if style["loops"][i]:
-            # up-stroke to the top of a loop, back down crossing itself
-            ang = s * 2 * math.pi
-            xs = x + w * (s + 0.25 * np.sin(ang))
-            ys = h * 0.5 * (1 - np.cos(ang)) * (1 - 0.15 * s)
-        else:
-            xs = x + w * s
-            ys = h * np.abs(np.sin(s * math.pi * 2)) * 0.6
-        pts.append(np.stack([xs, ys], axis=1))
-        x += w
-    # the flourish at the end
-    s = np.linspace(0, 1, 30)
-    end = np.stack([x + 1.2 * s, style["flourish"] * np.sin(s * math.pi) - 0.2 * s], axis=1)
-    pts.append(end)
-    strokes.append(np.concatenate(pts))
-    if style["underline"]:
-        s = np.linspace(0, 1, 30)
-        strokes.append(np.stack([-0.3 + (x + 1.2) * s, -0.55 + 0.12 * np.sin(s * math.pi * 1.5) + 0.1 * s], axis=1))
-    # slant, rise and the signing's own little deformations
-    out = []
-    shear = style["slant"] + rng.normal(0, 0.03 * wobble)
-    for st in strokes:
-        if len(st) < 2:
-            continue
-        st = st.copy()
-        st[:, 0] += shear * st[:, 1]
-        st[:, 1] += style["rise"] * st[:, 0]
-        st += rng.normal(0, 0.015 * wobble, size=st.shape).cumsum(axis=0) * 0.3
-        out.append(st)
-    return out
-
-
-def synthetic_signature(writer: int, signing: int, *, forged: bool = False, height: int = 150) -> np.ndarray:
-    """A handwritten-looking signature: ``H×W uint8``, dark ink on white.
-
-    ``writer`` fixes the style (letter shapes, slant, capital, flourish);
-    ``signing`` draws another signing by the same hand (small variations).
-    ``forged``: a skilled forgery — the same design copied slowly by
-    another hand (proportions off, shakier, thicker and more even strokes).
+    The copy is re-proportioned (width, height, slant), bent by a slow
+    wave (a forger's drift) and shaken by a fine tremor; its strokes come
+    out heavier (a slow, careful pen).
     """
-    style = _writer_style(writer)
-    rng = np.random.default_rng([writer, signing, 1 if forged else 0, 99])
-    if forged:
-        style = dict(style)
-        style["heights"] = style["heights"] * rng.uniform(0.8, 1.25, size=len(style["heights"]))
-        style["widths"] = style["widths"] * rng.uniform(0.85, 1.2, size=len(style["widths"]))
-        style["slant"] = style["slant"] + rng.uniform(-0.2, 0.2)
-        style["capital"] = style["capital"] * rng.uniform(0.8, 1.2)
-        style["flourish"] = -style["flourish"] * rng.uniform(0.3, 1.0)
-    strokes = _trajectory(style, rng, wobble=2.5 if forged else 1.0)
-    allpts = np.concatenate(strokes)
-    lo, hi = allpts.min(axis=0), allpts.max(axis=0)
-    scale = (height - 30) / max(hi[1] - lo[1], 1e-6)
-    width = int((hi[0] - lo[0]) * scale + 30)
-    img = Image.new("L", (max(width, 60), height), 255)
-    draw = ImageDraw.Draw(img)
-    pen = style["pen"] * (1.35 if forged else 1.0)
-    for st in strokes:
-        xy = (st - lo) * scale + 15
-        xy[:, 1] = height - xy[:, 1]
-        if forged:  # tremor of a slow, careful copy
-            xy += rng.normal(0, 0.7, size=xy.shape)
-        speed = np.r_[0, np.linalg.norm(np.diff(xy, axis=0), axis=1)]
-        speed = speed / (speed.max() + 1e-9)
-        for k in range(1, len(xy)):
-            # a fast pen leaves a thinner line
-            w = pen * (1.25 - 0.6 * speed[k]) if not forged else pen * (1.05 - 0.15 * speed[k])
-            shade = int(25 + 35 * speed[k]) if not forged else 30
-            draw.line([tuple(xy[k - 1]), tuple(xy[k])], fill=shade, width=max(1, int(round(w))))
-    return np.asarray(img, dtype=np.uint8)
+    a = np.asarray(signature, np.uint8)
+    h, w = a.shape
+    sx, sy = rng.uniform(0.85, 1.15), rng.uniform(0.8, 1.2)
+    shear = rng.uniform(-0.25, 0.25)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    wave = rng.uniform(2.0, 5.0) * np.sin(xx / w * rng.uniform(2, 5) * np.pi + rng.uniform(0, 6.28))
+    tremor = 0.8 * np.sin(xx * 0.9 + yy * 0.3)
+    cy, cx = h / 2, w / 2
+    src_y = (yy - cy - wave - tremor) / sy + cy
+    src_x = (xx - cx - shear * (yy - cy)) / sx + cx
+    xi, yi = np.rint(src_x).astype(int), np.rint(src_y).astype(int)
+    inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    out = np.full_like(a, 255)
+    out[inside] = a[yi[inside], xi[inside]]
+    # a heavier line: ink spreads by one pixel
+    heavy = out.copy()
+    heavy[:-1, :] = np.minimum(heavy[:-1, :], out[1:, :])
+    heavy[:, :-1] = np.minimum(heavy[:, :-1], heavy[:, 1:])
+    return heavy
 
 
 def signature_source(shared: Path | None = None) -> SignatureSource:
