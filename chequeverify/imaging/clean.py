@@ -198,6 +198,8 @@ def _remove_touching_type(
     if rgb is not None:
         members = np.array(line.members, dtype=np.int64)
         sel = comps.mask_of(np.isin(np.arange(comps.n), members)) if members.size else zone.printed & region
+        if sel.sum() < 10:
+            sel = zone.printed  # a cheque's type is printed in one colour
         if sel.sum() >= 10:
             line_colour = rgb[sel].astype(np.float64).mean(axis=0)
     out = keep.copy()
@@ -255,9 +257,10 @@ def _split_by_path(
 
     Each piece of the band's ink is entered by the pen's strokes from
     outside the band; what stays is the ink along the straight path joining
-    the places where strokes enter (a stroke crossing the band), or near a
-    single entry (a loop dipping into the band, or a glyph touching a
-    stroke: only a stub of it stays). Glyphs away from those paths go.
+    the places where strokes enter (a stroke crossing the band, or running
+    along it), or near a single entry (a loop dipping into the band, or a
+    glyph touching a stroke: only a stub of it stays). Glyphs away from
+    those paths go.
     """
     out = np.zeros(inside.shape, bool)
     pieces = label(inside)
@@ -315,7 +318,7 @@ def _pair_entries(
         pairs.append((i, j))
     rest = [i for i in range(n) if i not in used]
     along = sorted(
-        ((math.dist(centres[i], centres[j]), i, j) for ii, i in enumerate(rest) for j in rest[ii + 1 :]),
+        ((math.dist(centres[i], centres[j]), i, j) for a, i in enumerate(rest) for j in rest[a + 1 :]),
         key=lambda t: t[0],
     )
     for _, i, j in along:

@@ -38,10 +38,13 @@ def runs(mask: np.ndarray) -> Runs:
     h, w = m.shape
     padded = np.zeros((h, w + 2), np.int8)
     padded[:, 1:-1] = m
-    d = np.diff(padded, axis=1)
-    sr, sc = np.nonzero(d == 1)
-    _, ec = np.nonzero(d == -1)
-    return Runs(sr.astype(np.int64), sc.astype(np.int64), ec.astype(np.int64))
+    d = np.diff(padded, axis=1).ravel()  # +1 where a run starts, -1 just after it ends
+    idx = np.flatnonzero(d)
+    starts = idx[d[idx] > 0]
+    ends = idx[d[idx] < 0]
+    row, start = np.divmod(starts, w + 1)
+    end = ends - row * (w + 1)
+    return Runs(row.astype(np.int64), start.astype(np.int64), end.astype(np.int64))
 
 
 @dataclass(frozen=True)
@@ -195,19 +198,28 @@ def dilate_rect(mask: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def _grow_axis(m: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """Grow ``m`` by ``size`` along one axis: OR of shifted copies when short,
+    a difference of cumulative sums when long."""
     if size <= 1:
         return m
     before = size // 2
     after = size - 1 - before
-    c = np.cumsum(m, axis=axis, dtype=np.int32)
     n = m.shape[axis]
-    pad_shape = list(m.shape)
-    pad_shape[axis] = 1
-    c = np.concatenate([np.zeros(pad_shape, np.int32), c], axis=axis)
-    idx = np.arange(n)
-    hi = np.clip(idx + before + 1, 0, n)
-    lo = np.clip(idx - after, 0, n)
-    return (np.take(c, hi, axis=axis) - np.take(c, lo, axis=axis)) > 0
+    mt = m if axis == 1 else m.T
+    if size <= 7:
+        # out[i] = any(m[i - after : i + before + 1])
+        p = np.zeros((mt.shape[0], n + size - 1), bool)
+        p[:, after : after + n] = mt
+        out = p[:, 0:n].copy()
+        for k in range(1, size):
+            out |= p[:, k : k + n]
+        return out if axis == 1 else out.T
+    c = np.zeros((mt.shape[0], n + 1), np.int32)
+    np.cumsum(mt, axis=1, dtype=np.int32, out=c[:, 1:])
+    # hi = min(i + before + 1, n), lo = max(i - after, 0), by padding with the ends
+    padded = np.concatenate([np.repeat(c[:, :1], after, axis=1), c, np.repeat(c[:, -1:], before, axis=1)], axis=1)
+    out = padded[:, size : size + n] - padded[:, 0:n]
+    return (out > 0) if axis == 1 else (out > 0).T
 
 
 def boundary_length(mask: np.ndarray) -> int:

@@ -1,0 +1,143 @@
+"""Cleaning a signature crop: pattern, rules, barcodes and type go; the strokes stay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from chequeverify.errors import SignatureNotFound
+from chequeverify.imaging import clean_signature, normalise_signature, synthetic_signature
+
+PAPER = (214, 236, 226)
+BLUE = (25, 45, 150)
+BLACK = (22, 22, 26)
+PPM = 7.87  # 200 dpi
+
+
+def compose(pen=BLUE, *, pattern=True, text=None, rule=False, barcode=False, seed=3):
+    """A 200-dpi crop: paper, optional pattern, print, then the signature on top.
+
+    Returns ``(rgb H×W×3 uint8, strokes H×W bool, printed H×W bool)``.
+    """
+    h, w = 150, 380
+    img = Image.new("RGB", (w, h), PAPER)
+    d = ImageDraw.Draw(img)
+    if pattern:
+        shade = tuple(c - 28 for c in PAPER)
+        xs = np.arange(0, w + 4, 3)
+        for y0 in range(-10, h + 10, 12):
+            ys = y0 + 5 * np.sin(xs / 9.0 + y0)
+            d.line(list(zip(xs.tolist(), ys.tolist())), fill=shade, width=1)
+    printed = Image.new("L", (w, h), 0)
+    pd = ImageDraw.Draw(printed)
+    if text:
+        font = ImageFont.load_default(size=17)
+        for i, line in enumerate(text):
+            pd.text((70, 92 + 22 * i), line, fill=255, font=font)
+    if rule:
+        pd.line([(0, 104), (w, 104)], fill=255, width=2)
+    if barcode:
+        for y in range(10, 120, 6):
+            pd.rectangle([340, y, 372, y + 2 + (y // 6) % 2], fill=255)
+    printed_mask = np.asarray(printed) > 127
+    a = np.asarray(img).copy()
+    a[printed_mask] = BLACK
+    sig = synthetic_signature(seed, (300, 110), pen_width=3.2)
+    strokes = np.zeros((h, w), bool)
+    strokes[15:125, 30:330] = sig < 128
+    a[strokes] = pen
+    return a, strokes, printed_mask & ~strokes
+
+
+def recall(cleaned: np.ndarray, strokes: np.ndarray) -> float:
+    """Fraction of the true stroke pixels that are still dark."""
+    return float(np.mean(cleaned[strokes] < 160))
+
+
+def left_over(cleaned: np.ndarray, mask: np.ndarray) -> float:
+    """Fraction of ``mask`` pixels (print, pattern) that are still dark."""
+    return float(np.mean(cleaned[mask] < 160)) if mask.any() else 0.0
+
+
+def test_output_is_dark_ink_on_white_of_the_same_size():
+    rgb, strokes, _ = compose()
+    out = clean_signature(rgb)
+    assert out.dtype == np.uint8 and out.shape == strokes.shape
+    paper = ~strokes
+    assert np.mean(out[paper] == 255) > 0.97
+    assert recall(out, strokes) > 0.9
+
+
+def test_accepts_pillow_images_and_grey_crops():
+    rgb, strokes, _ = compose(BLACK)
+    out_pil = clean_signature(Image.fromarray(rgb))
+    out_grey = clean_signature(Image.fromarray(rgb).convert("L"))
+    assert recall(out_pil, strokes) > 0.9 and recall(out_grey, strokes) > 0.85
+
+
+def test_security_pattern_goes():
+    rgb, strokes, _ = compose(pattern=True)
+    out = clean_signature(rgb, px_per_mm=PPM)
+    pattern = np.asarray(Image.fromarray(rgb).convert("L")) < 200
+    pattern &= ~np.asarray(Image.fromarray(strokes).filter(__import__("PIL.ImageFilter").ImageFilter.MaxFilter(5)))
+    assert left_over(out, pattern) < 0.02
+
+
+def test_printed_line_goes_and_crossing_strokes_stay():
+    rgb, strokes, printed = compose(BLACK, rule=True)
+    out = clean_signature(rgb, px_per_mm=PPM)
+    assert left_over(out, printed) < 0.05
+    assert recall(out, strokes) > 0.85
+
+
+def test_barcode_beside_the_signature_goes():
+    rgb, strokes, printed = compose(BLUE, barcode=True)
+    out = clean_signature(rgb, px_per_mm=PPM)
+    assert left_over(out, printed) < 0.05
+    assert recall(out, strokes) > 0.85
+
+
+@pytest.mark.parametrize("seed", [3, 8, 21])
+def test_type_touching_a_blue_signature_goes_by_colour(seed):
+    rgb, strokes, printed = compose(BLUE, text=["RAJESH KUMAR", "Please sign above"], seed=seed)
+    out = clean_signature(rgb, px_per_mm=PPM)
+    assert left_over(out, printed) < 0.05
+    assert recall(out, strokes) > 0.85
+
+
+@pytest.mark.parametrize("seed", [3, 8, 21])
+def test_type_touching_a_black_signature_goes_by_shape(seed):
+    rgb, strokes, printed = compose(BLACK, text=["RAJESH KUMAR", "Please sign above"], seed=seed)
+    out = clean_signature(rgb, px_per_mm=PPM)
+    assert left_over(out, printed) < 0.12
+    assert recall(out, strokes) > 0.75
+
+
+def test_resolution_is_estimated_when_unknown():
+    rgb, strokes, printed = compose(BLUE, text=["Please sign above"])
+    out = clean_signature(rgb)
+    assert left_over(out, printed) < 0.1 and recall(out, strokes) > 0.8
+
+
+def test_feeds_the_normalisation():
+    rgb, _, _ = compose(BLUE, text=["RAJESH KUMAR"])
+    net_input = normalise_signature(clean_signature(rgb))
+    assert net_input.shape and 0.01 < (net_input > 0.5).mean() < 0.5
+
+
+def test_blank_crop_has_no_signature():
+    rgb, _, _ = compose()
+    blank = np.full_like(rgb, 0)
+    blank[:] = PAPER
+    with pytest.raises(SignatureNotFound):
+        clean_signature(blank)
+    with pytest.raises(SignatureNotFound):
+        clean_signature(np.zeros((2, 2), np.uint8))
+
+
+def test_print_only_crop_has_no_signature():
+    img = Image.new("L", (300, 60), 235)
+    ImageDraw.Draw(img).text((10, 20), "Please sign above", fill=20, font=ImageFont.load_default(size=18))
+    with pytest.raises(SignatureNotFound):
+        clean_signature(img, px_per_mm=PPM)
