@@ -106,11 +106,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--references", type=int, default=100_000)
+    parser.add_argument("--model", metavar="PATH", help="model card (.json) to measure (default: the shipped model)")
     parser.add_argument("--fake-model", action="store_true", help="smoke-test the script with the tests' model")
     args = parser.parse_args()
 
     model = None
-    if args.fake_model:
+    if args.model:
+        from chequeverify.model import load_model
+
+        model = load_model(args.model)
+    elif args.fake_model:
         sys.path.insert(0, str(ROOT / "tests"))
         from service_fixtures import FakeModel
 
@@ -152,7 +157,7 @@ def main() -> int:
         identify_ms = median_ms(lambda: carl.identify(signature, top=5, images=False), args.runs)
         index = ws._identification_index(ws.load_model())
         q = ws.load_model().embed([signature])[0]
-        search_ms = median_ms(lambda: index.search(ws.load_model(), q), args.runs)
+        search_ms = median_ms(lambda: index.search(ws.load_model(), q, 5), args.runs)
         embed_ms = median_ms(lambda: ws.load_model().embed([signature]), args.runs)
         print(f"identify: median {identify_ms:.1f} ms (of which embedding the query {embed_ms:.1f} ms, "
               f"search over the index {search_ms:.1f} ms)")  # fmt: skip

@@ -304,18 +304,33 @@ class IdentificationIndex:
         self.prepared = prepared
         self._arange = np.arange(len(signatories))
 
-    def search(self, model: Any, query: np.ndarray) -> np.ndarray:
-        """Scores of ``query`` against every signatory, aligned with :attr:`signatories`."""
+    #: signatories scored exactly per query at least (the rest are ranked by centroid cosine only)
+    SHORTLIST = 2000
+
+    def search(self, model: Any, query: np.ndarray, top: int = 5) -> tuple[np.ndarray, np.ndarray]:
+        """(positions into :attr:`signatories`, exact scores) of the best candidates for ``query``.
+
+        Scoring every signatory exactly costs the model's group statistics
+        for all of them; instead the centroid cosine (one ``G×D`` product)
+        shortlists the ``max(SHORTLIST, 50·top)`` nearest signatories, and the
+        model scores those exactly. The model's score grows with the centroid
+        cosine (its normalisation only rescales it per group), so with a
+        shortlist this long the top candidates are the same.
+        """
+        q = np.asarray(query, np.float32)
+        n = len(self.signatories)
+        size = max(self.SHORTLIST, 50 * top)
+        if n > size:
+            near = np.argpartition(-(self.centroids @ q), size - 1)[:size]
+            near.sort()
+        else:
+            near = self._arange
         if self.prepared is not None:
-            ids, scores = model.score_index(query, self.prepared)
-            order = np.searchsorted(self.signatories, np.asarray(ids))
-            out = np.full(len(self.signatories), -np.inf)
-            out[order] = scores
-            return out
-        ids, scores = model.score_groups(query, self.centroids, self._arange)
-        out = np.full(len(self.signatories), -np.inf)
-        out[np.asarray(ids, np.int64)] = np.asarray(scores, np.float64)
-        return out
+            ids, scores = model.score_index(q, self.prepared)
+            pos = np.searchsorted(self.signatories, np.asarray(ids))
+            return pos, np.asarray(scores, np.float64)
+        ids, scores = model.score_groups(q, self.centroids[near], near)
+        return np.asarray(ids, np.int64), np.asarray(scores, np.float64)
 
 
 # =============================================================================
@@ -1255,15 +1270,16 @@ class Session:
         base = self._thresholds_info(model)
         candidates: list[Candidate] = []
         if index.references:
-            scores = index.search(model, query)
+            positions, scores = index.search(model, query, top)
             n = min(top, len(scores))
             best = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
             best = best[np.argsort(-scores[best], kind="stable")]
-            directory = self._store.signatory_directory([int(index.signatories[k]) for k in best])
-            for rank, k in enumerate(best, start=1):
-                sid = int(index.signatories[k])
+            best_pos = positions[best]
+            directory = self._store.signatory_directory([int(index.signatories[p]) for p in best_pos])
+            for rank, (k, p) in enumerate(zip(best, best_pos), start=1):
+                sid = int(index.signatories[p])
                 d = directory.get(sid, {})
-                ref_image = self.workspace._reference_image(int(index.first_reference[k])) if images else None
+                ref_image = self.workspace._reference_image(int(index.first_reference[p])) if images else None
                 candidates.append(Candidate(rank=rank, score=float(scores[k]), account=d.get("account", "?"),
                                             holder=d.get("holder", "?"), signatory_id=sid,
                                             signatory=d.get("name", "?"), watchlist=bool(d.get("watchlist")),
