@@ -84,13 +84,13 @@ def cmd_locate(args: argparse.Namespace) -> int:
 
 
 def cmd_layouts(args: argparse.Namespace) -> int:
-    from chequeverify.imaging.layouts import layouts, load_layout_file
+    from chequeverify.imaging.layouts import all_layouts, load_layout_file
 
     if args.check is not None:
         layout = load_layout_file(args.check)
         print(f"{args.check}: valid layout {layout.name!r} ({layout.size_mm[0]:g}×{layout.size_mm[1]:g} mm)")
         return 0
-    for name, layout in sorted(layouts().items()):
+    for name, layout in sorted(all_layouts().items()):
         tag = "  (fallback)" if layout.generic else ""
         print(f"{name:16} {layout.size_mm[0]:g}×{layout.size_mm[1]:g} mm  {layout.title}{tag}")
     sys.stdout.flush()

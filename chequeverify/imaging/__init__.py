@@ -12,14 +12,14 @@ Pillow and numpy only. The public API the other layers call:
 * :func:`extract_signature` — locate (or take a clerk's box), crop and clean;
 * :func:`draw_cheque`, :func:`synthetic_layouts`, :func:`synthetic_signature`
   — synthetic cheques with a known signature box;
-* :func:`layouts`, :func:`get_layout`, :func:`add_layout_file` — the
+* :func:`all_layouts`, :func:`get_layout`, :func:`add_layout_file` — the
   registry of cheque layouts (JSON files, extendable by a bank);
 * the normalisation chain for the network (:func:`normalise_signature` ...).
 """
 
 from chequeverify.imaging.clean import clean_signature
 from chequeverify.imaging.extract import extract_signature
-from chequeverify.imaging.layouts import Layout, add_layout_file, get_layout, layouts
+from chequeverify.imaging.layouts import Layout, add_layout_file, all_layouts, get_layout
 from chequeverify.imaging.load import SUPPORTED_FORMATS, ScanInfo, load_pages, load_scan, scan_info
 from chequeverify.imaging.locate import Located, locate_signature
 from chequeverify.imaging.normalise import NORMALISATION_VERSION, normalise_batch, normalise_signature
@@ -32,11 +32,11 @@ __all__ = [
     "Located",
     "ScanInfo",
     "add_layout_file",
+    "all_layouts",
     "clean_signature",
     "draw_cheque",
     "extract_signature",
     "get_layout",
-    "layouts",
     "load_pages",
     "load_scan",
     "locate_signature",

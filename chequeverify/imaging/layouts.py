@@ -225,7 +225,7 @@ def register_layout(layout: Layout) -> None:
     _REGISTRY[layout.name] = layout
 
 
-def layouts() -> dict[str, Layout]:
+def all_layouts() -> dict[str, Layout]:
     """Every known layout by name (shipped ones and a bank's own)."""
     _ensure_loaded()
     return dict(_REGISTRY)

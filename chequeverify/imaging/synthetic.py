@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from chequeverify.errors import InvalidInput
-from chequeverify.imaging.layouts import Layout, get_layout, layouts, to_pixels
+from chequeverify.imaging.layouts import Layout, all_layouts, get_layout, to_pixels
 from chequeverify.imaging.normalise import to_grey
 
 #: pen colours: blue ballpoint, black ballpoint, dark blue gel
@@ -34,7 +34,7 @@ PEN_COLOURS = ((25, 45, 150), (25, 25, 30), (20, 30, 95))
 
 def synthetic_layouts() -> list[str]:
     """Names of the layouts :func:`draw_cheque` can draw (every registered layout)."""
-    return sorted(layouts())
+    return sorted(all_layouts())
 
 
 @lru_cache(maxsize=64)

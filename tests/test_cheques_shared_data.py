@@ -1,0 +1,94 @@
+"""The cheque reader on the real scans of ``../shared/data/cheques`` (read at run time, never committed).
+
+* IDRBT: 56 Indian CTS-2010 cheques with hand-checked signature boxes;
+  the issue asks for IoU ≥ 0.5 on at least 54.
+* Wikimedia: two blank cheques (no signature may be found) and four signed
+  ones, whose boxes below were judged by eye on the images (generous,
+  approximate; IoU ≥ 0.5 asked).
+"""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from chequeverify.errors import SignatureNotFound
+from chequeverify.imaging import extract_signature, load_scan, locate_signature
+
+pytestmark = pytest.mark.shared_data
+
+#: signed Wikimedia cheques: the signature's ink, judged by eye (pixels of the file)
+WIKIMEDIA_SIGNED = {
+    "canadian_cheque_diagram.png": (780, 335, 1185, 455),  # "John James"
+    "check_with_micr.jpg": (1435, 985, 2600, 1075),  # "Walter Adams"
+    "real_ford_gerald_signed_check.png": (795, 445, 1240, 540),  # "Gerald R. Ford"
+    "check1005.jpg": (270, 145, 415, 182),  # "W" and the blacked-out rest
+}
+WIKIMEDIA_BLANK = ("blank_check.jpg", "blank_check_spanish.jpg")
+
+
+def iou(a, b) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+@pytest.fixture(scope="module")
+def idrbt(shared_data):
+    folder = shared_data / "cheques" / "idrbt"
+    with open(folder / "labels.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [
+        (folder / r["file"], tuple(int(r[k]) for k in ("box_x0", "box_y0", "box_x1", "box_y1"))) for r in rows
+    ]
+
+
+def test_idrbt_boxes(idrbt):
+    ious = []
+    for path, truth in idrbt:
+        try:
+            ious.append(iou(locate_signature(load_scan(path)).box, truth))
+        except SignatureNotFound:
+            ious.append(0.0)
+    assert len(ious) == 56
+    hits = sum(v >= 0.5 for v in ious)
+    assert hits >= 54, f"IoU >= 0.5 on {hits}/56"
+    assert float(np.mean(ious)) >= 0.85
+
+
+def test_idrbt_layout_and_orientation(idrbt):
+    for path, _ in idrbt[::7]:
+        located = locate_signature(load_scan(path))
+        assert located.layout == "cts2010" and located.rotated == 0
+
+
+def test_idrbt_cleaned_crops(idrbt):
+    for path, truth in idrbt[::5]:
+        located, crop = extract_signature(load_scan(path))
+        assert crop.dtype == np.uint8
+        assert np.mean(crop == 255) > 0.7  # white paper: pattern and type gone
+        assert np.mean(crop < 128) > 0.02  # the strokes are there
+
+
+def test_idrbt_turned_upside_down(idrbt):
+    path, truth = idrbt[20]
+    image = load_scan(path).rotate(180)
+    w, h = image.size
+    turned_truth = (w - truth[2], h - truth[3], w - truth[0], h - truth[1])
+    located = locate_signature(image)
+    assert located.rotated == 180 and iou(located.box, turned_truth) >= 0.5
+
+
+@pytest.mark.parametrize("name", sorted(WIKIMEDIA_SIGNED))
+def test_wikimedia_signed(shared_data, name):
+    located = locate_signature(load_scan(shared_data / "cheques" / "wikimedia" / name))
+    assert iou(located.box, WIKIMEDIA_SIGNED[name]) >= 0.5, located
+
+
+@pytest.mark.parametrize("name", WIKIMEDIA_BLANK)
+def test_wikimedia_blank(shared_data, name):
+    with pytest.raises(SignatureNotFound):
+        locate_signature(load_scan(shared_data / "cheques" / "wikimedia" / name))
