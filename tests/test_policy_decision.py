@@ -50,13 +50,14 @@ def test_adaptation_needs_three_references():
     assert a.thresholds == base and a.shift == 0 and "fewer than" in a.reason
 
 
-def test_variable_hand_loosens_at_most_half_the_grey_zone():
+def test_variable_hand_lowers_only_the_reject_threshold_at_most_half_the_grey_zone():
     base = Thresholds(0.8, 0.6)  # w = 0.2
     # median 0.75: wanted = 0.75 - 0.8 - 0.1 = -0.15, clamp at -0.1
     a = adapt_thresholds(base, [0.7, 0.75, 0.9])
     assert a.shift == pytest.approx(-MAX_LOOSEN * 0.2)
-    assert a.thresholds.accept == pytest.approx(0.7) and a.thresholds.reject == pytest.approx(0.5)
-    assert a.typical_score == pytest.approx(0.75)
+    assert a.thresholds.accept == pytest.approx(0.8)  # ACCEPT never becomes easier
+    assert a.thresholds.reject == pytest.approx(0.5)
+    assert a.typical_score == pytest.approx(0.75) and "variable" in a.reason
 
 
 def test_small_wanted_shift_is_applied_exactly():
@@ -64,14 +65,22 @@ def test_small_wanted_shift_is_applied_exactly():
     # median 0.88: wanted = 0.88 - 0.8 - 0.1 = -0.02
     a = adapt_thresholds(base, [0.86, 0.88, 0.95])
     assert a.shift == pytest.approx(-0.02)
-    assert a.thresholds.accept == pytest.approx(0.78)
+    assert a.thresholds.accept == 0.8 and a.thresholds.reject == pytest.approx(0.58)
 
 
-def test_consistent_hand_tightens_at_most_a_quarter():
+def test_consistent_hand_raises_only_the_accept_threshold_at_most_a_quarter():
     base = Thresholds(0.8, 0.6)
     a = adapt_thresholds(base, [0.99, 0.99, 0.99, 0.98])
     assert a.shift == pytest.approx(MAX_TIGHTEN * 0.2)
-    assert "tightened" in a.reason
+    assert a.thresholds.accept == pytest.approx(0.85) and a.thresholds.reject == pytest.approx(0.6)
+    assert "consistent" in a.reason
+
+
+@pytest.mark.parametrize("scores", [[0.1] * 5, [0.5, 0.6, 0.7], [0.9] * 4, [1.0] * 10, [0.79, 0.8, 0.81]])
+def test_adaptation_never_makes_accept_easier_nor_reject_harder(scores):
+    base = Thresholds(0.8, 0.6)
+    t = adapt_thresholds(base, scores).thresholds
+    assert t.accept >= base.accept and t.reject <= base.reject
 
 
 def test_non_finite_reference_scores_are_ignored():

@@ -114,21 +114,26 @@ class Adaptation:
 
 
 def adapt_thresholds(base: Thresholds, reference_scores: Sequence[float]) -> Adaptation:
-    """Move the thresholds for one signatory from the spread of its references.
+    """Adapt the thresholds to one signatory from the spread of its references — never making ACCEPT easier.
 
     ``reference_scores``: the leave-one-out scores of the signatory's
     references (each reference scored against the others), i.e. what
-    genuine signatures of this writer typically score. A writer whose own
-    specimens disagree (a variable hand) would otherwise be referred on
-    every cheque; a very consistent writer can afford stricter thresholds,
-    which makes forgeries of that hand easier to catch.
+    genuine signatures of this writer typically score.
 
-    The rule: aim for the writer's median leave-one-out score to sit half a
-    grey zone above the accept threshold. Both thresholds move together by
-    ``median - accept - w/2`` where ``w`` is the grey zone's width, clamped
-    to ``[-MAX_LOOSEN·w, +MAX_TIGHTEN·w]`` so that adaptation can never move
-    far from the thresholds a supervisor set. No change with fewer than
-    :data:`MIN_REFERENCES_TO_ADAPT` references or an empty grey zone.
+    The rule aims for the writer's median leave-one-out score ``m`` to sit
+    half a grey zone above the accept threshold, ``wanted = m - accept - w/2``
+    (``w`` the grey zone's width), and moves *one* threshold only, so that
+    adaptation can only turn decisions into REFER, never into ACCEPT:
+
+    * a variable hand (``wanted < 0``): the **reject** threshold goes down by
+      ``|wanted|``, at most ``MAX_LOOSEN·w`` — its genuine cheques that score
+      low are referred to a human instead of rejected;
+    * a consistent hand (``wanted > 0``): the **accept** threshold goes up by
+      ``wanted``, at most ``MAX_TIGHTEN·w`` — a forgery of a steady hand must
+      come closer to be accepted.
+
+    No change with fewer than :data:`MIN_REFERENCES_TO_ADAPT` references or
+    an empty grey zone.
     """
     scores = [float(s) for s in reference_scores if math.isfinite(s)]
     width = base.grey_zone
@@ -141,5 +146,8 @@ def adapt_thresholds(base: Thresholds, reference_scores: Sequence[float]) -> Ada
     shift = min(max(wanted, -MAX_LOOSEN * width), MAX_TIGHTEN * width)
     if abs(shift) < 1e-12:
         return Adaptation(base, 0.0, typical, "not adapted: references sit where expected")
-    how = "loosened (variable hand)" if shift < 0 else "tightened (consistent hand)"
-    return Adaptation(base.shifted(shift), shift, typical, f"{how} by {abs(shift):.4g}")
+    if shift < 0:
+        adapted = Thresholds(base.accept, base.reject + shift)
+        return Adaptation(adapted, shift, typical, f"variable hand: reject threshold lowered by {-shift:.4g}")
+    adapted = Thresholds(base.accept + shift, base.reject)
+    return Adaptation(adapted, shift, typical, f"consistent hand: accept threshold raised by {shift:.4g}")
