@@ -43,6 +43,8 @@ def world(tmp_path_factory):
         model = FakeModel()
         team = make_team(root / "ws", model)
         enrol(team, "ACC-1", "Ada", writer=1)
+        # the fake model's scores are crude: decide on its global thresholds, not per-signatory ones
+        team.sue.set_thresholds(adapt_per_signatory=False)
         enrol(team, "ACC-2", "Bo", writer=2)
         folder = root / "scans"
         folder.mkdir()

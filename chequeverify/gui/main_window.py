@@ -14,7 +14,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QImage, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -300,11 +300,34 @@ class MainWindow(QMainWindow):
         self.empty = EmptyState("Open cheques to verify", "")
         self.viewer = ChequeViewer()
         self.viewer.boxEdited.connect(self._box_edited)
+        # the loupe: the same scene, following the signature box, magnified (both views edit the one box)
+        self.loupe = ChequeViewer(scene=self.viewer.cheque_scene, loupe=True)
+        self.loupe.setBackgroundBrush(QColor("#f4f6f8"))
+        pages = QSplitter(Qt.Orientation.Vertical)
+        pages.setObjectName("ChequeSplitter")
+        pages.setChildrenCollapsible(False)
+        pages.addWidget(self.viewer)
+        loupe_box = QWidget()
+        ll = QVBoxLayout(loupe_box)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.setSpacing(0)
+        cap = QLabel("SIGNATURE AREA")
+        cap.setObjectName("PanelTitle")
+        cap.setFont(theme.font(-1.5, bold=True))
+        cap.setContentsMargins(12, 6, 12, 4)
+        cap.setStyleSheet(f"background: {theme.PANEL}; border-top: 1px solid {theme.BORDER};")
+        ll.addWidget(cap)
+        ll.addWidget(self.loupe, 1)
+        pages.addWidget(loupe_box)
+        pages.setStretchFactor(0, 3)
+        pages.setStretchFactor(1, 2)
+        pages.setSizes([3000, 2000])
+        self.pages = pages
         self.center.addWidget(self.empty)
-        self.center.addWidget(self.viewer)
+        self.center.addWidget(pages)
         middle.body.addWidget(self.center, 1)
-        self.box_hint = QLabel("Drag the box or its handles to correct the signature area; the cheque is "
-                               "verified again at once. Wheel to zoom, drag the page to pan.")  # fmt: skip
+        self.box_hint = QLabel("Drag the box or its handles (on the page or in the signature area) to correct it; "
+                               "the cheque is verified again at once. Wheel to zoom, drag the page to pan.")  # fmt: skip
         self.box_hint.setObjectName("Faint")
         self.box_hint.setFont(theme.font(-1.5))
         self.box_hint.setContentsMargins(12, 0, 12, 8)
@@ -670,7 +693,7 @@ class MainWindow(QMainWindow):
             self._images.popitem(last=False)
 
     def _show_item(self, it: QueueItem) -> None:
-        self.center.setCurrentWidget(self.viewer)
+        self.center.setCurrentWidget(self.pages)
         self.file_label.setText(it.name)
         self.picker.set_account(it.account, it.amount)
         image = self._images.get(it.path)

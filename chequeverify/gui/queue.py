@@ -299,7 +299,8 @@ class FileDelegate(QStyledItemDelegate):
         f = theme.font(0, bold=True)
         painter.setFont(f)
         painter.setPen(QColor(theme.INK))
-        name = QFontMetrics(f).elidedText(item.name, Qt.TextElideMode.ElideMiddle, int(r.width()))
+        shown = item.path.stem if item.path.suffix.lower() in SCAN_SUFFIXES else item.name
+        name = QFontMetrics(f).elidedText(shown, Qt.TextElideMode.ElideMiddle, int(r.width()))
         painter.drawText(QRectF(r.left(), r.top(), r.width(), r.height() / 2 + 1),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, name)
         small = theme.font(-1.5)

@@ -34,10 +34,15 @@ MIN_BOX = (12.0, 6.0)
 
 
 def _scale_of(item: QGraphicsItem) -> float:
+    """The smallest zoom among the views showing ``item`` (so its bounding rect holds the largest handles)."""
     scene = item.scene()
     if scene is None or not scene.views():
         return 1.0
-    return max(1e-6, scene.views()[0].transform().m11())
+    return max(1e-6, min(v.transform().m11() for v in scene.views()))
+
+
+def _painter_scale(p: QPainter) -> float:
+    return max(1e-6, abs(p.worldTransform().m11()))
 
 
 class SignatureBoxItem(QGraphicsObject):
@@ -87,24 +92,28 @@ class SignatureBoxItem(QGraphicsObject):
             "br": r.bottomRight(), "b": QPointF(c.x(), r.bottom()), "bl": r.bottomLeft(), "l": QPointF(r.left(), c.y()),
         }  # fmt: skip
 
-    def hit(self, pos: QPointF) -> str | None:
-        """Which part of the box is at ``pos`` (item coordinates): a handle name, ``move`` or None."""
-        tol = GRAB / _scale_of(self)
-        for name, pt in self._handles().items():
+    def hit(self, pos: QPointF, scale: float = 1.0) -> str | None:
+        """Which part of the box is at ``pos`` (scene coordinates, in a view at ``scale``): a handle, ``move`` or None."""
+        tol = GRAB / max(scale, 1e-6)
+        handles = self._handles()
+        if min(self._rect.width(), self._rect.height()) * scale < 6 * HANDLE:
+            handles = {"br": handles["br"]}  # too small on screen for eight handles: move it, or pull a corner
+        for name, pt in handles.items():
             if abs(pos.x() - pt.x()) <= tol and abs(pos.y() - pt.y()) <= tol:
                 return name
         return "move" if self._rect.contains(pos) else None
 
     # --- painting ---------------------------------------------------------------------
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        s = _scale_of(self)
+        s = _painter_scale(p)  # each view draws the handles at its own zoom
         fill = QColor(self._colour)
         fill.setAlpha(28)
         p.setBrush(fill)
         pen = QPen(self._colour, 2.0 / s)
         p.setPen(pen)
         p.drawRect(self._rect)
-        if self.editable:
+        # handles only where the box is big enough on screen to grab them apart
+        if self.editable and min(self._rect.width(), self._rect.height()) * s >= 6 * HANDLE:
             p.setBrush(QBrush(QColor("white")))
             p.setPen(QPen(self._colour, 1.5 / s))
             h = HANDLE / s
@@ -173,21 +182,80 @@ _CURSORS = {
 }  # fmt: skip
 
 
+class ChequeScene(QGraphicsScene):
+    """The scan and its signature box, shown by one or more :class:`ChequeViewer` (the page and the loupe)."""
+
+    boxEdited = Signal(tuple)
+    contentChanged = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.pixmap_item: QGraphicsPixmapItem | None = None
+        self.box_item: SignatureBoxItem | None = None
+        self.image = QImage()
+        self.box_editable = True
+
+    def set_image(self, image: QImage | None) -> None:
+        self.clear()
+        self.pixmap_item = None
+        self.box_item = None
+        self.image = image if image is not None and not image.isNull() else QImage()
+        if not self.image.isNull():
+            item = QGraphicsPixmapItem(QPixmap.fromImage(self.image))
+            item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+            item.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
+            self.addItem(item)
+            self.pixmap_item = item
+            self.setSceneRect(item.boundingRect().adjusted(-40, -40, 40, 40))
+        self.contentChanged.emit()
+
+    def box(self) -> Box | None:
+        if self.box_item is None:
+            return None
+        r = self.box_item.rect().toAlignedRect()
+        return (r.left(), r.top(), r.left() + r.width(), r.top() + r.height())
+
+    def set_box(self, box: Box | None, *, label: str = "", colour: str = theme.FOCUS) -> None:
+        if self.pixmap_item is None:
+            return
+        if box is None:
+            if self.box_item is not None:
+                self.removeItem(self.box_item)
+                self.box_item = None
+            self.contentChanged.emit()
+            return
+        x0, y0, x1, y1 = box
+        rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        if self.box_item is None:
+            self.box_item = SignatureBoxItem(rect, self.pixmap_item.boundingRect(), colour)
+            self.box_item.edited.connect(lambda _r: self.boxEdited.emit(self.box()))
+            self.addItem(self.box_item)
+        else:
+            self.box_item.set_rect(rect)
+            self.box_item.set_colour(colour)
+        self.box_item.editable = self.box_editable
+        self.box_item.set_label(label)
+        self.contentChanged.emit()
+
+
 class ChequeViewer(QGraphicsView):
-    """Shows a scan; ``set_box`` draws the signature box; ``boxEdited(box)`` reports a correction.
+    """Shows a :class:`ChequeScene`; ``set_box`` draws the signature box; ``boxEdited(box)`` reports a correction.
 
     Wheel zooms (around the cursor), dragging the background pans, the
     box's handles resize it. ``drawing`` mode: dragging the background
     draws a new box (registration: take a reference from a cheque or a
-    specimen card).
+    specimen card). ``loupe``: the view follows the signature box,
+    magnified (give it the page viewer's scene to share the box).
     """
 
     boxEdited = Signal(tuple)
     zoomChanged = Signal(float)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, scene: ChequeScene | None = None, loupe: bool = False) -> None:
         super().__init__(parent)
-        self.setScene(QGraphicsScene(self))
+        self.cheque_scene = scene or ChequeScene(self)
+        self.setScene(self.cheque_scene)
+        self.loupe = loupe
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
         self.setBackgroundBrush(QColor("#dfe4ea"))
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -198,90 +266,76 @@ class ChequeViewer(QGraphicsView):
         # panning is by dragging the page; scroll bars would only eat space and fight "fit"
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._pixmap_item: QGraphicsPixmapItem | None = None
-        self._image = QImage()
-        self._box: SignatureBoxItem | None = None
         self._fit = True
         self._panning: QPointF | None = None
         self._drawing_from: QPointF | None = None
         self.drawing = False
-        self.box_editable = True
+        self.cheque_scene.boxEdited.connect(self.boxEdited)
+        self.cheque_scene.contentChanged.connect(self._content_changed)
         self.setMouseTracking(True)
-        self.setMinimumSize(240, 140)
-        self.setAccessibleName("Cheque image")
+        self.setMinimumSize(200, 100)
+        self.setAccessibleName("Signature area" if loupe else "Cheque image")
 
-    # --- content ------------------------------------------------------------------------
+    # --- content (kept on the scene, shared by the views) ------------------------------
+    @property
+    def _pixmap_item(self) -> QGraphicsPixmapItem | None:
+        return self.cheque_scene.pixmap_item
+
+    @property
+    def _box(self) -> SignatureBoxItem | None:
+        return self.cheque_scene.box_item
+
+    @property
+    def box_editable(self) -> bool:
+        return self.cheque_scene.box_editable
+
+    @box_editable.setter
+    def box_editable(self, value: bool) -> None:
+        self.cheque_scene.box_editable = value
+
     def has_image(self) -> bool:
         return self._pixmap_item is not None
 
     def image(self) -> QImage:
         """The scan shown (a null image when none)."""
-        return self._image
+        return self.cheque_scene.image
 
     def image_size(self) -> tuple[int, int]:
-        if self._pixmap_item is None:
-            return (0, 0)
-        pm = self._pixmap_item.pixmap()
-        return pm.width(), pm.height()
+        return (self.image().width(), self.image().height())
 
     def set_image(self, image: QImage | None) -> None:
         """Show ``image`` (None clears), fitted to the view."""
-        scene = self.scene()
-        scene.clear()
-        self._image = image if image is not None else QImage()
-        self._pixmap_item = None
-        self._box = None
-        if image is None or image.isNull():
+        self.cheque_scene.set_image(image)
+        if self._pixmap_item is None:
             self.resetTransform()
-            return
-        item = QGraphicsPixmapItem(QPixmap.fromImage(image))
-        item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
-        item.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
-        scene.addItem(item)
-        self._pixmap_item = item
-        scene.setSceneRect(item.boundingRect().adjusted(-40, -40, 40, 40))
-        self.fit()
 
     def box(self) -> Box | None:
-        if self._box is None:
-            return None
-        r = self._box.rect().toAlignedRect()
-        return (r.left(), r.top(), r.left() + r.width(), r.top() + r.height())
+        return self.cheque_scene.box()
 
     def set_box(self, box: Box | None, *, label: str = "", colour: str = theme.FOCUS) -> None:
-        if self._pixmap_item is None:
-            return
-        if box is None:
-            if self._box is not None:
-                self.scene().removeItem(self._box)
-                self._box = None
-            return
-        x0, y0, x1, y1 = box
-        rect = QRectF(x0, y0, x1 - x0, y1 - y0)
-        if self._box is None:
-            self._box = SignatureBoxItem(rect, self._pixmap_item.boundingRect(), colour)
-            self._box.edited.connect(self._on_box_edited)
-            self.scene().addItem(self._box)
-        else:
-            self._box.set_rect(rect)
-            self._box.set_colour(colour)
-        self._box.editable = self.box_editable
-        self._box.set_label(label)
+        self.cheque_scene.set_box(box, label=label, colour=colour)
 
     def box_item(self) -> SignatureBoxItem | None:
         return self._box
 
-    def _on_box_edited(self, rect: QRectF) -> None:
-        self.boxEdited.emit(self.box())
+    def _content_changed(self) -> None:
+        if self._fit or self.loupe:
+            self.fit()
 
     # --- zoom ---------------------------------------------------------------------------
     def zoom(self) -> float:
         return self.transform().m11()
 
     def fit(self) -> None:
+        """Fit the page (or, for the loupe, the signature box with some paper around it)."""
         self._fit = True
         if self._pixmap_item is not None:
-            self.fitInView(self._pixmap_item, Qt.AspectRatioMode.KeepAspectRatio)
+            if self.loupe and self._box is not None and self._box._drag is None:
+                r = self._box.rect()
+                pad = max(r.width(), r.height()) * 0.18 + 12
+                self.fitInView(r.adjusted(-pad, -pad - 20, pad, pad), Qt.AspectRatioMode.KeepAspectRatio)
+            elif not self.loupe:
+                self.fitInView(self._pixmap_item, Qt.AspectRatioMode.KeepAspectRatio)
         self.zoomChanged.emit(self.zoom())
 
     def zoom_by(self, factor: float) -> None:
@@ -315,7 +369,7 @@ class ChequeViewer(QGraphicsView):
         if event.button() != Qt.MouseButton.LeftButton or self._pixmap_item is None:
             return super().mousePressEvent(event)
         scene_pos = self.mapToScene(event.position().toPoint())
-        part = self._box.hit(scene_pos) if (self._box is not None and self.box_editable) else None
+        part = self._box.hit(scene_pos, self.zoom()) if (self._box is not None and self.box_editable) else None
         if part is not None:
             self._box.begin(part, scene_pos)
         elif self.drawing and self._pixmap_item.boundingRect().contains(scene_pos):
@@ -342,7 +396,7 @@ class ChequeViewer(QGraphicsView):
             self.horizontalScrollBar().setValue(int(self.horizontalScrollBar().value() - delta.x()))
             self.verticalScrollBar().setValue(int(self.verticalScrollBar().value() - delta.y()))
         else:
-            part = self._box.hit(scene_pos) if (self._box is not None and self.box_editable) else None
+            part = self._box.hit(scene_pos, self.zoom()) if (self._box is not None and self.box_editable) else None
             if part is not None:
                 self.viewport().setCursor(_CURSORS[part])
             elif self.drawing:

@@ -48,6 +48,8 @@ CHEQUES_DIR = "cheques"
 MARKER = "demo.json"
 CEDAR_TEST_WRITERS = tuple(range(46, 56))
 REFERENCES_PER_SIGNATORY = 5
+#: signings offered to the quality check to find the references (cheques use later signings: 10 and up)
+SPECIMEN_CANDIDATES = 8
 
 
 @dataclass(frozen=True)
@@ -72,21 +74,26 @@ ACCOUNTS: tuple[DemoAccount, ...] = (
 #: a signatory whose authority has ended (shown as "not valid today")
 EXPIRED = ("ACC-1005", "Ruth Ellery")
 
-#: the folder of cheques for the clerk: (file stem, account, writer, kind, image index, amount)
-#: kind: "genuine" (an unseen signing by the writer) or "forged" (a skilled forgery of the writer)
-CHEQUE_FOLDER: tuple[tuple[str, str, int, str, int, str], ...] = (
-    ("ACC-1001_0001", "ACC-1001", 46, "genuine", 10, "1,240.00"),
-    ("ACC-1001_0002", "ACC-1001", 46, "forged", 3, "4,980.00"),
-    ("ACC-1002_0001", "ACC-1002", 48, "genuine", 12, "315.50"),
-    ("ACC-1002_0002", "ACC-1002", 47, "forged", 5, "2,000.00"),
-    ("ACC-1003_0001", "ACC-1003", 49, "genuine", 14, "1,250.00"),
-    ("ACC-1003_0002", "ACC-1003", 50, "genuine", 15, "12,400.00"),
-    ("ACC-1004_0001", "ACC-1004", 51, "genuine", 16, "89.90"),
-    ("ACC-1004_0002", "ACC-1004", 51, "forged", 8, "760.00"),
-    ("ACC-1005_0001", "ACC-1005", 52, "genuine", 17, "432.10"),
-    ("ACC-1005_0002", "ACC-1005", 53, "genuine", 18, "150.00"),
-    ("ACC-1001_0003", "ACC-1001", 55, "genuine", 11, "9,999.00"),
-    ("ACC-1002_0003", "ACC-1002", 47, "genuine", 13, "58.00"),
+#: the folder of cheques for the clerk: (file stem, account, writer, kind, signing index)
+#: kind: "genuine" (an unseen signing by the writer), "forged" (a skilled forgery of the writer) or
+#: "unsigned" (the reader finds no signature: the row shows an error and the clerk draws the box).
+#: The file names carry the account (as a capture desk names scans) except "counter-scan_0014":
+#: its row waits for the clerk to pick the account.
+CHEQUE_FOLDER: tuple[tuple[str, str, int, str, int], ...] = (
+    ("ACC-1001_0001", "ACC-1001", 46, "genuine", 10),
+    ("ACC-1001_0002", "ACC-1001", 46, "forged", 2),
+    ("ACC-1001_0003", "ACC-1001", 55, "genuine", 11),  # the watch-listed forger signs Helen Marsh's cheque
+    ("ACC-1002_0004", "ACC-1002", 48, "genuine", 12),
+    ("ACC-1002_0005", "ACC-1002", 47, "forged", 5),
+    ("ACC-1002_0006", "ACC-1002", 47, "genuine", 13),
+    ("ACC-1003_0007", "ACC-1003", 49, "genuine", 14),
+    ("ACC-1003_0008", "ACC-1003", 50, "genuine", 15),
+    ("ACC-1004_0009", "ACC-1004", 51, "genuine", 16),
+    ("ACC-1004_0010", "ACC-1004", 51, "forged", 8),
+    ("ACC-1005_0011", "ACC-1005", 52, "genuine", 17),
+    ("ACC-1005_0012", "ACC-1005", 53, "genuine", 18),  # Ruth Ellery's authority has ended
+    ("ACC-1004_0013", "ACC-1004", 51, "unsigned", 0),
+    ("counter-scan_0014", "ACC-1002", 48, "genuine", 19),
 )
 #: cheques verified while building the demo (history for the audit view and the histogram)
 HISTORY: tuple[tuple[str, int, str, int], ...] = (
@@ -248,23 +255,13 @@ def signature_source(shared: Path | None = None) -> SignatureSource:
 # =============================================================================
 
 
-def draw_demo_cheque(signature: np.ndarray, account: DemoAccount, seed: int, amount: str) -> Image.Image:
-    """A cheque of ``account`` carrying ``signature``, drawn by the imaging layer's generator."""
-    import inspect
-
+def draw_demo_cheque(signature: np.ndarray | None, account: DemoAccount, seed: int) -> Image.Image:
+    """A CTS-2010 cheque of ``account`` carrying ``signature`` (None: unsigned), by the imaging layer's generator."""
     from chequeverify import imaging
 
-    draw = getattr(imaging, "draw_cheque", None)
-    if draw is None:
-        raise InvalidInput("This build's imaging layer has no cheque generator (imaging.draw_cheque).")
-    wanted: dict[str, Any] = {"holder": account.holder, "bank": "Demo Savings Bank", "seed": seed,
-                              "amount": amount, "account": account.number}  # fmt: skip
-    params = inspect.signature(draw).parameters
-    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    kwargs = {k: v for k, v in wanted.items() if accepts_any or k in params}
-    result = draw(signature, **kwargs)
-    image = result[0] if isinstance(result, tuple) else result
-    return image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
+    cheque, _box = imaging.draw_cheque(signature, holder=account.holder.upper(), bank="Demo Savings Bank", seed=seed,
+                                       signature_height_mm=13.0)  # fmt: skip
+    return cheque
 
 
 # =============================================================================
@@ -323,7 +320,7 @@ def build_demo(folder: str | Path | None = None, *, force: bool = False, model: 
             maker.add_account(acc.number, acc.holder, acc.mandate, watchlist=acc.watchlist)
             for name, writer in acc.signatories:
                 maker.add_signatory(acc.number, name, panel=None)
-                images = [source.genuine(writer, i) for i in range(REFERENCES_PER_SIGNATORY)]
+                images = _good_specimens(maker, acc.number, name, source, writer, REFERENCES_PER_SIGNATORY)
                 refs = maker.add_references(acc.number, name, images)
                 for r in refs:
                     checker.approve_reference(r.id, "specimen card checked against ID")
@@ -332,24 +329,25 @@ def build_demo(folder: str | Path | None = None, *, force: bool = False, model: 
                     sig = next(s for s in maker.list_signatories(acc.number) if s.name == name)
                     maker.update_signatory(sig.id, valid_from="2015-01-01", valid_until=expired_until)
         # one more specimen waits for the second supervisor (the approvals view is not empty)
-        pending = maker.add_references("ACC-1001", "Helen Marsh", [source.genuine(46, REFERENCES_PER_SIGNATORY)])
+        extra = _good_specimens(maker, "ACC-1001", "Helen Marsh", source, 46, 1, start=SPECIMEN_CANDIDATES)
+        pending = maker.add_references("ACC-1001", "Helen Marsh", extra)
         references += len(pending)
         say(f"accounts: {len(ACCOUNTS)}, references: {references}")
 
         # the folder of cheques for the clerk
         out = folder / CHEQUES_DIR
         out.mkdir(exist_ok=True)
-        for k, (stem, number, writer, kind, index, amount) in enumerate(CHEQUE_FOLDER):
-            sig = source.genuine(writer, index) if kind == "genuine" else source.forged(writer, index)
-            cheque = draw_demo_cheque(sig, by_number[number], seed=1000 + k, amount=amount)
-            cheque.save(out / f"{stem}.png", optimize=False, compress_level=6)
+        for k, (stem, number, writer, kind, index) in enumerate(CHEQUE_FOLDER):
+            sig = None if kind == "unsigned" else getattr(source, kind)(writer, index)
+            cheque = draw_demo_cheque(sig, by_number[number], seed=1000 + k)
+            cheque.save(out / f"{stem}.png", compress_level=1)  # speed over size: a demo, built in seconds
         say(f"cheques: {len(CHEQUE_FOLDER)} in {out}")
 
         # a little history: verified and decided cheques, an override waiting for approval
         decided = 0
         for k, (number, writer, kind, index) in enumerate(HISTORY):
             sig = source.genuine(writer, index) if kind == "genuine" else source.forged(writer, index)
-            cheque = draw_demo_cheque(sig, by_number[number], seed=2000 + k, amount="100.00")
+            cheque = draw_demo_cheque(sig, by_number[number], seed=2000 + k)
             who = clerk if k % 3 else checker
             try:
                 v = who.verify(cheque, number, amount="100.00")
@@ -377,6 +375,26 @@ def build_demo(folder: str | Path | None = None, *, force: bool = False, model: 
     )
     return DemoSummary(folder, folder / CHEQUES_DIR, DEMO_USERS, len(ACCOUNTS), references, len(CHEQUE_FOLDER),
                        decided, source.description, seconds)  # fmt: skip
+
+
+def _good_specimens(session, account: str, signatory: str, source: SignatureSource, writer: int, count: int,
+                    *, start: int = 0) -> list[np.ndarray]:  # fmt: skip
+    """The first ``count`` of a writer's signings (from ``start``) that pass the quality check.
+
+    Real specimen sets hold near-repeats; the service's check (which writes
+    nothing) tells which to skip, as a supervisor would at the counter.
+    """
+    good: list[np.ndarray] = []
+    index, end = start, start + SPECIMEN_CANDIDATES
+    while len(good) < count and index < end:
+        batch = [source.genuine(writer, i) for i in range(index, min(end, index + count - len(good) + 1))]
+        index += len(batch)
+        # the batch is checked against the stored references, not the ones chosen so far: check those too
+        verdicts = session.check_references(account, signatory, good + batch)
+        good = [(good + batch)[v.index] for v in verdicts if v.ok][:count]
+    if len(good) < count:
+        raise InvalidInput(f"Writer {writer} has only {len(good)} usable specimens among {SPECIMEN_CANDIDATES}.")
+    return good
 
 
 def _looks_like_demo(folder: Path) -> bool:
