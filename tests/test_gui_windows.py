@@ -320,12 +320,22 @@ def test_the_demo_is_built_through_the_service_without_shared_data(tmp_path, mon
     assert summary.signatures.startswith("synthetic") and demo.demo_exists(tmp_path / "demo")
     scans = sorted(p.name for p in summary.cheques_dir.iterdir())
     assert len(scans) == len(demo.CHEQUE_FOLDER) and scans[0].startswith("ACC-1001_")
+    assert summary.history >= 8 and summary.seconds < 30
     with Workspace.open(tmp_path / "demo", model=FakeModel()) as ws:
         sofia = ws.login("sofia", "demo-sofia-pass")
         kinds = {e.kind for e in sofia.audit_events(limit=5000)}
         assert {"user_added", "account_added", "reference_added", "reference_approved", "verified"} <= kinds
         assert len(sofia.list_accounts()) == len(demo.ACCOUNTS)
         assert len(sofia.pending_references()) == 1
+        # every cheque of the folder is readable, but the one left unsigned on purpose
+        from chequeverify.errors import SignatureNotFound
+
+        for stem, _account, _writer, kind, _index in demo.CHEQUE_FOLDER:
+            if kind == "unsigned":
+                with pytest.raises(SignatureNotFound):
+                    sofia.read_cheque(summary.cheques_dir / f"{stem}.png")
+            else:
+                assert sofia.read_cheque(summary.cheques_dir / f"{stem}.png").located.confidence > 0
     with pytest.raises(Exception, match="already exists"):
         demo.build_demo(tmp_path / "demo", model=FakeModel(), shared=tmp_path / "no-shared-data")
     (tmp_path / "other").mkdir()
