@@ -68,6 +68,7 @@ def test_a_full_day_on_the_command_line(cli, tmp_path):
     code, out, _ = cli("reference", "pending", user="sam")
     assert all(i in out for i in ids)
     assert cli("reference", "approve", *ids, user="sam")[0] == 0
+    assert cli("thresholds", "set", "--accept", "0.8", "--reject", "0.6", user="sue")[0] == 0  # the fake model's scale
     page = Image.new("L", (900, 400), 255)
     page.paste(Image.fromarray(scribble(1, 7)), (500, 200))
     page.save(tmp_path / "cheque.png")
@@ -94,7 +95,8 @@ def test_a_full_day_on_the_command_line(cli, tmp_path):
     assert cli("thresholds", "set", "--accept", "0.95", "--reject", "0.8", user="sue")[0] == 0
     code, out, _ = cli("thresholds", "show", "--json", user="carl")
     assert json.loads(out)["accept"] == 0.95
-    assert cli("thresholds", "reset", user="sue")[0] == 0
+    code, out, _ = cli("thresholds", "reset", "--json", user="sue")
+    assert code == 0 and json.loads(out)["source"] == "model"
     out_csv = tmp_path / "audit.csv"
     code, out, _ = cli("export", "--format", "csv", "--out", str(out_csv), "--account", "100-1", user="sue")
     assert code == 0 and "Wrote 2 cheque(s)" in out
