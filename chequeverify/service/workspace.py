@@ -252,10 +252,7 @@ class Workspace:
         The model's score depends on a group's references through their
         mean embedding only (see ``chequeverify.model.scoring``), so the
         index keeps one centroid per signatory: a query then costs one
-        ``G×D`` product instead of an ``M×D`` one plus a regrouping. A model
-        that offers ``index_groups(references, groups)`` and
-        ``score_index(query, index)`` (precomputed per-group statistics) is
-        used through those instead.
+        ``G×D`` product instead of an ``M×D`` one plus a regrouping.
         """
         version = self._store.references_version()
         key = (version, str(model.model_id))
@@ -283,11 +280,8 @@ class Workspace:
             else:
                 centroids = np.zeros((0, dim), np.float32)
                 signatories = first_reference = np.zeros(0, np.int64)
-            prepared = None
-            if hasattr(model, "index_groups") and hasattr(model, "score_index") and len(group_ids):
-                prepared = model.index_groups(matrix, group_ids)
             self._index = IdentificationIndex(key, len(ref_ids), signatories, first_reference,
-                                              np.ascontiguousarray(centroids, np.float32), prepared)  # fmt: skip
+                                              np.ascontiguousarray(centroids, np.float32))  # fmt: skip
             return self._index
 
 
@@ -295,13 +289,12 @@ class IdentificationIndex:
     """The cached search structure of :meth:`Session.identify` (internal)."""
 
     def __init__(self, key: tuple, references: int, signatories: np.ndarray, first_reference: np.ndarray,
-                 centroids: np.ndarray, prepared: Any) -> None:  # fmt: skip
+                 centroids: np.ndarray) -> None:  # fmt: skip
         self.key = key
         self.references = references
         self.signatories = signatories
         self.first_reference = first_reference
         self.centroids = centroids
-        self.prepared = prepared
         self._arange = np.arange(len(signatories))
 
     #: signatories scored exactly per query at least (the rest are ranked by centroid cosine only)
@@ -325,10 +318,6 @@ class IdentificationIndex:
             near.sort()
         else:
             near = self._arange
-        if self.prepared is not None:
-            ids, scores = model.score_index(q, self.prepared)
-            pos = np.searchsorted(self.signatories, np.asarray(ids))
-            return pos, np.asarray(scores, np.float64)
         ids, scores = model.score_groups(q, self.centroids[near], near)
         return np.asarray(ids, np.int64), np.asarray(scores, np.float64)
 
