@@ -98,3 +98,9 @@ def load_model(session):
     ws = session.workspace
     ws.load_model()
     return ws.model_id
+
+
+def pending_approvals(session, overrides: bool) -> int:
+    """Reference changes (and overrides, for who may approve them) waiting for a second supervisor."""
+    n = len(session.pending_references())
+    return n + (len(session.pending_overrides()) if overrides else 0)

@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.user = user
         self.rights = rights
         self.model_id: str | None = None
+        self.pending_approvals = 0
         self.model_error: str | None = None
         self.accounts: list = []
         self.accounts_loaded = False
@@ -432,6 +433,19 @@ class MainWindow(QMainWindow):
         self.runner.submit(jobs.load_model, self.session, name="model", on_done=self._model_ready,
                            on_error=self._model_failed)  # fmt: skip
         self.refresh_accounts()
+        self.refresh_approvals()
+
+    def refresh_approvals(self) -> None:
+        """Count what waits for a second supervisor (shown on the Approvals button)."""
+        if "approve" in self.rights:
+            self.runner.submit(jobs.pending_approvals, self.session, "approve_override" in self.rights,
+                               name="approvals", on_done=self._approvals_counted)  # fmt: skip
+
+    def _approvals_counted(self, n: int) -> None:
+        self.pending_approvals = n
+        self.act_approvals.setText(f"A&pprovals ({n})" if n else "A&pprovals")
+        self.act_approvals.setToolTip(f"{n} change{'s' if n != 1 else ''} waiting for a second supervisor"
+                                      if n else "Nothing waits for a second supervisor")  # fmt: skip
 
     def _model_ready(self, model_id: str) -> None:
         self.model_id = model_id
@@ -859,6 +873,8 @@ class MainWindow(QMainWindow):
                if decision.status == "awaiting_approval" else f"{it.name}: {decision.decision}.")  # fmt: skip
         self.statusBar().showMessage(msg, 6000)
         self._update_progress()
+        if decision.status == "awaiting_approval":
+            self.refresh_approvals()
         if it is self.current:
             self.results.reason.clear()
             self._show_item(it)
@@ -917,6 +933,7 @@ class MainWindow(QMainWindow):
             name = self.user.name if self.user is not None else ""
             dlg = RegistrationDialog(self.session, self.runner, self.rights, self.settings, self, user_name=name)
             dlg.changed.connect(self.refresh_accounts)
+            dlg.changed.connect(self.refresh_approvals)
             return dlg
 
         dlg = self._singleton("registration", create)

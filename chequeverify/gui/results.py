@@ -274,9 +274,7 @@ class ResultsPanel(QWidget):
             f"Mandate <i>{m.mandate}</i> — rule <i>{m.rule}</i>, {m.required} signator{'y' if m.required == 1 else 'ies'}"
             f" required{amount}: {mark}"
         )
-        reasons = list(v.reasons)
-        if v.seen_before:
-            reasons.append(f"presented before: cheque {', '.join(map(str, v.seen_before))}")
+        reasons = list(v.reasons)  # (a cheque presented before is among them, from the service)
         self.reasons.setText("\n".join(f"• {r}" for r in reasons))
         self.reasons.setVisible(bool(reasons))
         self.query.set_image(images.get("query"), "no signature")
