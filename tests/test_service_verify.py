@@ -332,3 +332,16 @@ def test_audit_check_catches_direct_edits(enrolled):
     check = enrolled.root.check_audit()
     assert not check.ok and check.first_bad_seq == seq
     assert v.decision is Decision.ACCEPT
+
+
+def test_sessions_can_be_used_from_worker_threads(enrolled):
+    """The GUI verifies on a thread pool: concurrent use cases serialise on the workspace, none is lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cheque, box = cheque_with(scribble(1, 7))
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda i: enrolled.carl.verify(cheque, "100-1", box=box, amount=str(i)), range(8)))
+        list(pool.map(lambda _: enrolled.carl.get_account("100-1"), range(8)))
+    assert sorted(v.cheque_id for v in results) == list(range(1, 9))
+    assert enrolled.root.check_audit().ok
+    assert len(enrolled.carl.list_cheques()) == 8

@@ -135,6 +135,7 @@ class Workspace:
         self._index_lock = threading.Lock()
         self._index: IdentificationIndex | None = None
         self._image_cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @classmethod
     def open(cls, folder: str | Path | None = None, *, model: Any = None,
@@ -231,19 +232,22 @@ class Workspace:
     # --- caches -------------------------------------------------------------------
 
     def _reference_image(self, reference_id: int, png: bytes | None = None) -> np.ndarray:
+        """A stored reference's image, ``H×W uint8`` read-only, through a small LRU cache (thread-safe)."""
         cache = self._image_cache
-        if reference_id in cache:
-            cache.move_to_end(reference_id)
-            return cache[reference_id]
+        with self._cache_lock:
+            if reference_id in cache:
+                cache.move_to_end(reference_id)
+                return cache[reference_id]
         if png is None:
             png = self._store.reference_images([reference_id]).get(reference_id)
             if png is None:
                 raise UnknownAccount(f"There is no reference {reference_id}.")
         image = im.png_grey(png)
         image.setflags(write=False)
-        cache[reference_id] = image
-        while len(cache) > 2048:
-            cache.popitem(last=False)
+        with self._cache_lock:
+            cache[reference_id] = image
+            while len(cache) > 2048:
+                cache.popitem(last=False)
         return image
 
     def _identification_index(self, model: Any) -> IdentificationIndex:
