@@ -43,6 +43,8 @@ from chequeverify.imaging.locate import ZoneInk, _as_arrays, analyse_zone
 
 #: a ballpoint stroke is about this wide (mm): gives the scale of a crop whose resolution is unknown
 TYPICAL_STROKE_MM = 0.45
+#: printed type near a signature is at most this fraction of the signature's height
+MAX_TYPE_TO_SIGNATURE = 0.45
 
 
 def estimate_px_per_mm(grey: np.ndarray) -> float:
@@ -52,50 +54,98 @@ def estimate_px_per_mm(grey: np.ndarray) -> float:
     return float(np.clip(sw / TYPICAL_STROKE_MM, 2.0, 24.0))
 
 
-def clean_signature(crop: Image.Image | np.ndarray, *, px_per_mm: float | None = None) -> np.ndarray:
+def clean_signature(
+    crop: Image.Image | np.ndarray, *, px_per_mm: float | None = None, on_cheque: bool | None = None
+) -> np.ndarray:
     """A crop around a signature → ``H×W uint8``, the pen strokes dark on white paper.
 
     ``crop``: Pillow image (any mode) or array, ``H×W`` or ``H×W×3``.
     ``px_per_mm``: the scan's resolution when known (the cheque analysis
-    knows it); otherwise it is estimated from the stroke width. Raises
-    :class:`SignatureNotFound` when no handwriting is left.
+    knows it); otherwise it is estimated from the stroke width.
+    ``on_cheque``: whether the crop comes from a cheque, where printed type
+    near the signature is expected and is searched for harder (see
+    :func:`clean_crop`); ``None`` decides from the crop itself: tinted
+    paper, a security pattern, printed lines or barcodes say "cheque"; a
+    signature on plain white paper (a specimen card, a dataset image) is
+    only freed of its background. Raises :class:`SignatureNotFound` when no
+    handwriting is left.
     """
     grey, rgb = _as_arrays(crop)
     h, w = grey.shape
     if min(h, w) < 4:
         raise SignatureNotFound("The signature crop is empty.")
     ppm = float(px_per_mm) if px_per_mm else estimate_px_per_mm(grey)
-    return clean_crop(grey, rgb, ppm)
+    return clean_crop(grey, rgb, ppm, on_cheque=on_cheque)
 
 
 def clean_crop(
-    grey: np.ndarray, rgb: np.ndarray | None, ppm: float, known_lines: list[TextLine] = ()
+    grey: np.ndarray,
+    rgb: np.ndarray | None,
+    ppm: float,
+    known_lines: list[TextLine] = (),
+    *,
+    on_cheque: bool | None = False,
 ) -> np.ndarray:
     """:func:`clean_signature` on arrays (``h×w uint8`` grey, ``h×w×3`` colour or ``None``).
 
+    ``on_cheque``: the crop comes from a cheque's signature zone, where
+    type is expected: also look for type blurred into word blobs, or hidden
+    under the pen (twin glyphs, upright stems). On a crop of unknown origin
+    (a specimen card, a dataset image) those tests could take cursive or
+    Indic handwriting for type, so only plain printed lines are removed.
     ``known_lines``: printed text lines seen around the crop by a wider
     analysis (boxes in crop pixels), used with the crop's own: a line whose
     letters are nearly all crossed by the signature is not recognisable
-    inside the crop alone.
+    inside the crop alone. ``on_cheque=None``: decide with :func:`looks_printed`.
     """
     h, w = grey.shape
     paper = paper_level(grey, max(7, int(round(3.0 * ppm))))
-    # In a crop a printed line usually runs from edge to edge; a shorter
-    # crop than 14 mm still holds a line across most of it.
+    if on_cheque is None:
+        on_cheque = looks_printed(grey, rgb, paper)
+    # A printed line runs on beyond the signature, so across a crop around
+    # it from edge to edge; a pen's underline ends inside the crop.
     min_rule = (
-        int(round(min(14 * ppm, max(0.6 * w, 5 * ppm)))),
-        int(round(min(12 * ppm, max(0.85 * h, 5 * ppm)))),
+        int(round(max(0.9 * w, 5 * ppm))),
+        int(round(max(0.9 * h, 5 * ppm))),
     )
-    zone = analyse_zone(grey, ppm, rgb=rgb, paper=paper, min_rule=min_rule, whole_vertical=False)
+    zone = analyse_zone(
+        grey, ppm, rgb=rgb, paper=paper, min_rule=min_rule, whole_vertical=False, merged_type=on_cheque
+    )
+    if not on_cheque and not zone.rules.any():
+        # plain paper: all the ink is the signature's (handwriting in some
+        # scripts would pass for type)
+        keep = _drop_debris(zone.handwriting | zone.printed, ppm)
+        if not keep.any():
+            raise SignatureNotFound("No handwriting found in the signature image.")
+        return render(grey, paper, keep)
+    # How tall the signature is: printed captions are much smaller. A "line"
+    # as tall as the handwriting is handwriting in a script whose letters
+    # sit on a common line (Devanagari, Bengali), not type. With no
+    # handwriting besides the lines, it is all type.
+    hand = zone.handwriting
+    if hand.any() and hand.sum() >= 0.2 * (hand.sum() + zone.printed.sum()):
+        ys = np.nonzero(hand)[0]
+        limit = MAX_TYPE_TO_SIGNATURE * float(np.percentile(ys, 98) - np.percentile(ys, 2) + 1)
+    else:
+        limit = math.inf
+
+    def is_type(line: TextLine) -> bool:
+        return max(line.height, 0.8 * (line.box[3] - line.box[1])) <= limit
+
     keep = zone.handwriting.copy()
-    lines = list(zone.text_lines)
+    lines = []
+    for line in zone.text_lines:
+        if is_type(line):
+            lines.append(line)
+        else:  # give its glyphs back to the signature
+            keep |= zone.comps.mask_of(np.isin(np.arange(zone.comps.n), line.members))
     # lines hidden in a component where the pen crossed every glyph
     big = zone.is_handwriting & (zone.comps.area >= 2.0 * ppm * ppm)
-    if big.any():
+    if on_cheque and big.any():
         lines_found = find_hidden_lines(zone.comps.mask_of(big), 1.2 * ppm, 4.6 * ppm)
         known_lines = list(known_lines) + lines_found
     for known in known_lines:
-        if not any(_same_line(known, own) for own in lines):
+        if is_type(known) and not any(_same_line(known, own) for own in lines):
             lines.append(known)
             keep &= ~_glyphs_in_band(zone, known)
     for line in lines:
@@ -105,6 +155,26 @@ def clean_crop(
     if not keep.any():
         raise SignatureNotFound("No handwriting left in the signature crop after removing print.")
     return render(grey, paper, keep)
+
+
+def looks_printed(grey: np.ndarray, rgb: np.ndarray | None, paper: np.ndarray) -> bool:
+    """Whether a crop shows the paper of a cheque (or a printed form) rather than plain white paper.
+
+    Evidence: tinted paper (coloured, or grey well below white), or a
+    security pattern (many pixels a little darker than the paper, too
+    light to be ink).
+    """
+    d = np.maximum(paper - grey.astype(np.float32), 0.0)
+    blank = d < 10
+    if not blank.any():
+        return True
+    if rgb is not None:
+        tint = rgb[blank].astype(np.float32).mean(axis=0)
+        if float(tint.max() - tint.min()) >= 12.0:
+            return True
+    if float(np.median(grey[blank])) < 215.0:
+        return True
+    return float(np.mean((d >= 12) & (d < 40))) >= 0.03
 
 
 def render(grey: np.ndarray, paper: np.ndarray, keep: np.ndarray) -> np.ndarray:

@@ -99,7 +99,7 @@ def extract_signature(
             y0, y1 = y0 + oy - cy0, y1 + oy - cy0
             if x1 > 0 and y1 > 0 and x0 < cx1 - cx0 and y0 < cy1 - cy0:
                 known.append(TextLine((), (x0, y0, x1, y1), line.height))
-    cleaned = clean_crop(grey, rgb, ppm, known)
+    cleaned = clean_crop(grey, rgb, ppm, known, on_cheque=True)
     if strokes is not None:
         # only the located signature's strokes: other handwriting that the
         # margin brought in (the amount, a date) goes

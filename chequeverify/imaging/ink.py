@@ -64,6 +64,8 @@ class InkThresholds:
 
 
 DEFAULT_THRESHOLDS = InkThresholds()
+#: however light the ink, "strong" ink is at least this much darker than its paper
+MIN_STRONG = 40.0
 
 
 def darkness(grey: np.ndarray, paper: np.ndarray) -> np.ndarray:
@@ -77,6 +79,7 @@ def ink_mask(
     window: int = 25,
     thresholds: InkThresholds = DEFAULT_THRESHOLDS,
     reach: int = 2,
+    adaptive: bool = True,
 ) -> np.ndarray:
     """``H×W uint8`` grey → ``H×W bool`` ink, with a short hysteresis.
 
@@ -84,12 +87,24 @@ def ink_mask(
     pixels of them: the soft edges and faint ends of a pen stroke stay,
     while a security pattern (weak at most) vanishes, even where its lines
     touch a stroke (an unbounded hysteresis would follow them across the cheque).
+
+    ``adaptive``: when the darkest ink of the image is light (a pencil, a
+    pale scan of a specimen card), "strong" is lowered to 60 % of it, never
+    below :data:`MIN_STRONG` (a security pattern alone stays paper).
     """
     if paper is None:
         paper = paper_level(grey, window)
     d = darkness(grey, paper)
-    weak = d >= np.maximum(thresholds.weak, thresholds.weak_fraction * paper)
-    strong = d >= np.maximum(thresholds.strong, thresholds.strong_fraction * paper)
+    strong_level = np.maximum(thresholds.strong, thresholds.strong_fraction * paper)
+    weak_level = np.maximum(thresholds.weak, thresholds.weak_fraction * paper)
+    if adaptive and d.size:
+        darkest = float(np.percentile(d, 99.7))
+        if 0.6 * darkest < thresholds.strong:
+            cap = max(MIN_STRONG, 0.6 * darkest)
+            strong_level = np.minimum(strong_level, cap)
+            weak_level = np.minimum(weak_level, 0.7 * cap)
+    weak = d >= weak_level
+    strong = d >= strong_level
     if reach <= 0:
         return strong
     return strong | (weak & dilate_rect(strong, 2 * reach + 1, 2 * reach + 1))
@@ -194,8 +209,15 @@ def find_text_lines(
     max_height: float,
     colours: np.ndarray | None = None,
     max_colour_distance: float = 30.0,
+    *,
+    merged: bool = True,
 ) -> list[TextLine]:
     """Rows of printed type among ``comps``.
+
+    ``merged``: also accept what blurred or crossed type leaves — a single
+    word blob, two twin glyphs (see :func:`_is_word_blob`,
+    :func:`_twin_glyphs`). Cursive handwriting can pass those tests, so
+    they are for places where type is expected (a cheque's signature zone).
 
     Printed type is a chain of small glyphs (at most ``max_height`` tall)
     spaced by less than a glyph height whose bottoms (or tops) line up to a
@@ -266,7 +288,7 @@ def find_text_lines(
         groups.setdefault(find(int(i)), []).append(int(i))
     found: list[tuple[float, list[int]]] = []
     for members in groups.values():
-        if len(members) == 1 and not _is_word_blob(comps, members[0]):
+        if len(members) == 1 and not (merged and _is_word_blob(comps, members[0])):
             continue
         m = np.array(members)
         hmed = float(np.median(h[m]))
@@ -282,7 +304,8 @@ def find_text_lines(
         if max(bottoms, tops) < 0.6:
             continue
         found.append((glyphs * max(bottoms, tops), members))
-    found += _twin_glyphs(comps, cand, [m for _, m in found], colours, max_colour_distance, cut_top | cut_bottom)
+    if merged:
+        found += _twin_glyphs(comps, cand, [m for _, m in found], colours, max_colour_distance, cut_top | cut_bottom)
     if not found:
         return []
 

@@ -275,13 +275,16 @@ def analyse_zone(
     paper: np.ndarray | None = None,
     min_rule: tuple[int, int] | None = None,
     whole_vertical: bool = True,
+    merged_type: bool = True,
 ) -> ZoneInk:
     """Split the ink of ``grey`` (``h×w uint8``; ``rgb`` the same in colour, optional)
     into rules, type and handwriting.
 
     ``px_per_mm``: the scan's resolution; ``paper``: the local paper
     level if already known; ``min_rule``: shortest horizontal and vertical
-    printed lines in pixels (default 14 mm and 12 mm).
+    printed lines in pixels (default 14 mm and 12 mm); ``merged_type``:
+    look for type blurred into word blobs or crossed by the pen too
+    (:func:`~.ink.find_text_lines`).
     """
     ppm = px_per_mm
     if paper is None:
@@ -310,7 +313,9 @@ def analyse_zone(
         for x0, y0, x1, y1 in barcode_areas(codes, rest.shape):
             is_bar |= (comps.x0 >= x0) & (comps.x1 <= x1) & (comps.y0 >= y0) & (comps.y1 <= y1)
     colours = component_colours(comps, rgb) if rgb is not None else None
-    lines = find_text_lines(comps, min_height=0.3 * ppm, max_height=4.6 * ppm, colours=colours)
+    lines = find_text_lines(
+        comps, min_height=0.3 * ppm, max_height=4.6 * ppm, colours=colours, merged=merged_type
+    )
     is_text = is_bar
     for line in lines:
         is_text[list(line.members)] = True
