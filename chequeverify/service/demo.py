@@ -20,6 +20,7 @@ generator.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import shutil
 import time
@@ -278,8 +279,6 @@ def build_demo(folder: str | Path | None = None, *, force: bool = False, model: 
     model (tests); ``shared``: the shared data folder. ``progress(text)``
     is called with each step. Returns what was made.
     """
-    from chequeverify.service.workspace import Workspace
-
     t0 = time.perf_counter()
     say = progress or (lambda text: log.info("demo: %s", text))
     folder = Path(folder).expanduser() if folder else default_demo_folder()
@@ -290,16 +289,30 @@ def build_demo(folder: str | Path | None = None, *, force: bool = False, model: 
             if not (folder / MARKER).is_file() and not _looks_like_demo(folder):
                 raise InvalidInput(f"{folder} is not empty and is not a demo workspace; it is left alone.",
                                    hint="Give another --workspace folder for the demo.")  # fmt: skip
-            if not force:
+            if (folder / MARKER).is_file() and not force:
                 raise InvalidInput(f"A demo workspace already exists in {folder}.",
                                    hint="Use --force to rebuild it, or --if-missing to keep it.")  # fmt: skip
-            shutil.rmtree(folder)
+            shutil.rmtree(folder)  # a demo to rebuild, or one whose build was interrupted
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "demo.building").write_text("the demo is being built\n", encoding="utf-8")
     source = signature_source(shared)
     say(f"signatures: {source.description}")
-    by_number = {a.number: a for a in ACCOUNTS}
+    try:
+        summary = _build(folder, model, source, say, t0)
+    except BaseException:
+        # a demo that cannot be finished (no model, ^C) leaves nothing behind
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    (folder / "demo.building").unlink(missing_ok=True)
+    marker = {"demo": True, "signatures": source.description, "built_in_s": round(summary.seconds, 2)}
+    (folder / MARKER).write_text(json.dumps(marker) + "\n", encoding="utf-8")
+    return summary
 
+
+def _build(folder: Path, model: Any, source: SignatureSource, say, t0: float) -> DemoSummary:
+    from chequeverify.service.workspace import Workspace
+
+    by_number = {a.number: a for a in ACCOUNTS}
     ws = Workspace.open(folder, model=model)
     try:
         ws.load_model()
@@ -369,10 +382,6 @@ def build_demo(folder: str | Path | None = None, *, force: bool = False, model: 
     finally:
         ws.close()
     seconds = time.perf_counter() - t0
-    (folder / "demo.building").unlink(missing_ok=True)
-    (folder / MARKER).write_text(
-        '{"demo": true, "signatures": "%s", "built_in_s": %.2f}\n' % (source.description, seconds), encoding="utf-8"
-    )
     return DemoSummary(folder, folder / CHEQUES_DIR, DEMO_USERS, len(ACCOUNTS), references, len(CHEQUE_FOLDER),
                        decided, source.description, seconds)  # fmt: skip
 
