@@ -222,6 +222,42 @@ def test_moving_the_box_verifies_the_cheque_again(qtbot, world):
     assert not it.verification.located.corrected and it.box is None
 
 
+def test_no_signature_found_lets_the_clerk_draw_the_box(qtbot, world):
+    from chequeverify.errors import SignatureNotFound
+
+    w = open_window(qtbot, world, "carl")
+    session = w.session
+
+    class LocatorMisses:  # the reader finds nothing unless given a box
+        def __getattr__(self, name):
+            return getattr(session, name)
+
+        def verify(self, source, account, *, box=None, **kw):
+            if box is None:
+                raise SignatureNotFound("No signature found on the cheque.", hint="Draw the signature box by hand.")
+            return session.verify(source, account, box=box, **kw)
+
+    w.session = LocatorMisses()
+    w.add_paths([world.folder / "ACC-1_0001.png"])
+    qtbot.waitUntil(lambda: w.model.rowCount() == 1 and w.queue_idle() and w.viewer.has_image(), timeout=20_000)
+    it = w.model.item(0)
+    assert it.state == "error" and w.viewer.drawing and w.viewer.box() is None
+    assert "draw a box" in w.box_hint.text()
+    # drag a box around the signature on the page
+    true_box = session.read_cheque(world.folder / "ACC-1_0001.png").located.box
+    x0, y0, x1, y1 = true_box
+    vp = w.viewer.viewport()
+    a = w.viewer.mapFromScene(QPointF(x0 - 6, y0 - 6))
+    b = w.viewer.mapFromScene(QPointF(x1 + 6, y1 + 6))
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=a)
+    qtbot.mouseMove(vp, pos=(a + b) / 2)
+    qtbot.mouseMove(vp, pos=b)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=b)
+    qtbot.waitUntil(lambda: it.verification is not None and not it.busy, timeout=20_000)
+    assert it.error is None and it.verification.located.corrected and it.state != "error"
+    w.session = session
+
+
 def test_who_signed_this_lists_the_best_matches(qtbot, world):
     w = open_window(qtbot, world, "carl")
     w.add_paths([world.folder / "unknown_0003.png"])  # signed by writer 2 = Bo of ACC-2

@@ -56,6 +56,24 @@ def reread_image(session, path: Path, box: Box | None) -> QImage:
     return read(session, path, box).cheque
 
 
+def page_image(path: Path) -> QImage:
+    """The scan alone (no signature found on it): the clerk draws the box by hand.
+
+    Read as the imaging layer reads it (EXIF orientation applied, first
+    page), so a box drawn on it is in the service's pixels.
+    """
+    from PySide6.QtGui import QImageReader
+
+    from chequeverify.errors import UnreadableScan
+
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    image = reader.read()
+    if image.isNull():
+        raise UnreadableScan(f"{Path(path).name} cannot be shown ({reader.errorString()}).")
+    return image
+
+
 def decide(session, cheque_id: int, decision: str, reason: str):
     decided = session.decide(cheque_id, decision, reason)
     return decided

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from chequeverify.errors import ChequeVerifyError
+from chequeverify.errors import ChequeVerifyError, SignatureNotFound
 from chequeverify.gui import icons, jobs, theme
 from chequeverify.gui.account import AccountPicker
 from chequeverify.gui.errors import describe, show_error
@@ -57,6 +57,8 @@ from chequeverify.gui.workers import Runner
 
 log = logging.getLogger(__name__)
 
+BOX_HINT = ("Drag the box or its handles (on the page or in the signature area) to correct it; the cheque is "
+            "verified again at once. Wheel to zoom, drag the page to pan.")
 #: cheque pages kept in memory for quick back-and-forth (the rest are re-read on demand)
 IMAGE_CACHE = 12
 MAX_RECENT = 8
@@ -327,8 +329,7 @@ class MainWindow(QMainWindow):
         self.center.addWidget(self.empty)
         self.center.addWidget(pages)
         middle.body.addWidget(self.center, 1)
-        self.box_hint = QLabel("Drag the box or its handles (on the page or in the signature area) to correct it; "
-                               "the cheque is verified again at once. Wheel to zoom, drag the page to pan.")  # fmt: skip
+        self.box_hint = QLabel(BOX_HINT)
         self.box_hint.setObjectName("Faint")
         self.box_hint.setFont(theme.font(-1.5))
         self.box_hint.setContentsMargins(12, 0, 12, 8)
@@ -608,6 +609,10 @@ class MainWindow(QMainWindow):
         it.busy = False
         it.error = exc
         it.verification = None
+        if isinstance(exc, SignatureNotFound) and it.path not in self._images:
+            # show the scan anyway: the clerk can draw the signature box by hand
+            self.runner.submit(jobs.page_image, it.path, name="image",
+                               on_done=lambda img, it=it: self._image_loaded(it, img), on_error=lambda e, d: None)  # fmt: skip
         if it is self.current:
             self._show_item(it)
         if not isinstance(exc, ChequeVerifyError):
@@ -729,6 +734,15 @@ class MainWindow(QMainWindow):
         colour = theme.decision_colour(str(v.final_decision)).name() if v is not None else theme.FOCUS
         label = ("signature · corrected" if it.box else "signature") if box else ""
         self.viewer.set_box(box, label=label, colour=colour)
+        # no box (none found): dragging on the page draws one
+        self.viewer.drawing = box is None
+        if isinstance(it.error, SignatureNotFound):
+            self.box_hint.setText("No signature was found on this cheque. Drag on the page to draw a box around "
+                                  "the signature: the cheque is then verified with your box.")  # fmt: skip
+            self.box_hint.setStyleSheet(f"color: {theme.REFER}; font-weight: 600;")
+        else:
+            self.box_hint.setText(BOX_HINT)
+            self.box_hint.setStyleSheet("")
         notes = []
         if it.busy:
             notes.append("verifying…" if it.account else "reading…")
