@@ -352,6 +352,39 @@ def test_geometry_and_recent_folders_persist(qtbot, world):
     assert [a.text() for a in again.recent_menu.actions()][0] == str(world.folder)
 
 
+def test_dropped_files_are_queued(qtbot, world):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    w = open_window(qtbot, world, "carl")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(world.folder / "ACC-1_0001.png")), QUrl.fromLocalFile(str(world.folder))])
+    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    w.dropEvent(event)
+    qtbot.waitUntil(lambda: w.model.rowCount() == 4 and w.queue_idle(), timeout=30_000)
+    assert w.recent_folders()[0] == str(world.folder)
+
+
+def test_log_out_returns_to_the_sign_in(qtbot, world, monkeypatch):
+    from chequeverify.gui import app as gui_app
+
+    seen = []
+    desk = gui_app.DesktopApp(world.team.path, user="carl", password=PASSWORDS["carl"], on_ready=seen.append)
+    desk.workspace = world.team.ws  # the module's workspace, with its fake model
+    desk.show_login()
+    desk.login.auto_submit()
+    qtbot.waitUntil(lambda: len(seen) == 1 and seen[0].isVisible(), timeout=10_000)
+    window = seen[0]
+    assert window.user.name == "carl"
+    window.act_logout.trigger()
+    qtbot.waitUntil(lambda: desk.login is not None and desk.login.isVisible(), timeout=10_000)
+    assert desk.window is None and desk.login.user.text() == "carl" and desk.login.password.text() == ""
+    assert world.team.sue.audit_events(kind="logout", user="carl")
+    desk.login.reject()
+    desk.runner.wait(10_000)
+
+
 def test_account_from_file_name():
     from chequeverify.gui.queue import account_from_name
 
