@@ -172,6 +172,32 @@ def test_registration_with_quality_verdicts_and_a_second_supervisors_approval(qt
     assert world.team.sue.audit_events(kind="reference_approved")[0].user == "sam"
 
 
+def test_an_override_of_a_reject_waits_for_another_supervisor(qtbot, world, runner):
+    team = world.team
+    team.sue.set_thresholds(accept=0.999, reject=0.99)  # whatever the fake model says, it is a REJECT
+    try:
+        cheque, box = cheque_with(scribble(1, 9), seed=77)
+        v = team.carl.verify(cheque, "ACC-1", box=box)
+    finally:
+        team.sue.reset_thresholds()
+    assert str(v.decision) == "REJECT"
+    team.carl.decide(v.cheque_id, "ACCEPT", "the customer came to the counter with ID")
+    sam = open_registration(qtbot, world, runner, "sam")
+    sam.show_tab("approvals")
+    qtbot.waitUntil(lambda: any(r.property("kind") == "override" for r in sam.pending_rows), timeout=10_000)
+    assert "Pending approvals (" in sam.tabs.tabText(1)
+    row = next(r for r in sam.pending_rows if r.property("kind") == "override" and r.property("ident") == v.cheque_id)
+    # refusing needs a reason: the service says so, plainly
+    qtbot.mouseClick(row.refuse_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: sam.last_error is not None, timeout=10_000)
+    assert "reason" in str(sam.last_error)
+    assert team.carl.get_cheque(v.cheque_id).final.status == "awaiting_approval"
+    row.note_edit.setText("ID checked at the counter")
+    qtbot.mouseClick(row.approve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: team.carl.get_cheque(v.cheque_id).final.status == "final", timeout=10_000)
+    assert team.carl.get_cheque(v.cheque_id).final.reviewed_by == "sam"
+
+
 def test_a_reference_from_a_box_drawn_on_a_cheque(qtbot, world, runner):
     from chequeverify.gui.registration import PagePicker
 
@@ -231,7 +257,10 @@ def test_audit_view_filters_exports_and_checks_the_chain(qtbot, world, runner, t
     assert dlg.decisions_model.rowCount() == 0 and dlg.events_model.rowCount() == 0
     dlg.user.clear()
     dlg.decision.setCurrentIndex(0)
-    # exports
+    # exports (a folder that is not there is the clerk's to fix: said plainly)
+    dlg.export("csv", tmp_path / "missing" / "report.csv")
+    qtbot.waitUntil(lambda: dlg.last_error is not None, timeout=10_000)
+    assert "does not exist" in str(dlg.last_error)
     dlg.export("csv", tmp_path / "report.csv")
     qtbot.waitUntil(lambda: dlg.last_export is not None and not runner.busy, timeout=10_000)
     rows = list(csv.DictReader((tmp_path / "report.csv").open(encoding="utf-8-sig")))

@@ -171,8 +171,20 @@ class AuditDialog(QDialog):
         lay.addLayout(foot)
         self.last_export = None
         self.last_check = None
+        self.last_error: BaseException | None = None
         self._tab_changed(0)
         self.refresh()
+
+    def _submit(self, fn, *args, **kwargs) -> int:
+        """Run on the pool; a failure (a bad date, a folder that cannot be written) is shown over this window."""
+        kwargs.setdefault("on_error", self._failed)
+        return self.runner.submit(fn, *args, **kwargs)
+
+    def _failed(self, exc: BaseException, details: str) -> None:
+        from chequeverify.gui.errors import show_error
+
+        self.last_error = exc
+        show_error(self, exc, details)
 
     def _table(self, model: QStandardItemModel) -> QTableView:
         proxy = QSortFilterProxyModel(self)
@@ -208,7 +220,7 @@ class AuditDialog(QDialog):
 
     def refresh(self) -> None:
         for which in ("decisions", "events"):
-            self.runner.submit(_load, self.session, which, self._filters(which), name=f"audit-{which}",
+            self._submit(_load, self.session, which, self._filters(which), name=f"audit-{which}",
                                on_done=lambda rows, w=which: self._fill(w, rows))  # fmt: skip
 
     def _fill(self, which: str, rows) -> None:
@@ -265,7 +277,7 @@ class AuditDialog(QDialog):
                 path = path.with_suffix(f".{fmt}")
             self.settings.setValue("audit/last_dir", str(path.parent))
         f = self._filters("decisions")
-        self.runner.submit(lambda s: s.export(path, format=fmt, since=f["since"], until=f["until"], account=f["account"]),
+        self._submit(lambda s: s.export(path, format=fmt, since=f["since"], until=f["until"], account=f["account"]),
                            self.session, name="audit-export", on_done=self._exported)  # fmt: skip
 
     def _exported(self, summary) -> None:
@@ -278,7 +290,7 @@ class AuditDialog(QDialog):
 
     def check_chain(self) -> None:
         self.chain.setText("Checking…")
-        self.runner.submit(lambda s: s.check_audit(), self.session, name="audit-check", on_done=self._checked)
+        self._submit(lambda s: s.check_audit(), self.session, name="audit-check", on_done=self._checked)
 
     def _checked(self, check) -> None:
         self.last_check = check

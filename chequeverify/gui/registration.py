@@ -328,6 +328,7 @@ class RegistrationDialog(QDialog):
         self.detail = None
         self.images: dict[int, QImage] = {}
         self.verdicts: list[Verdict] = []
+        self.last_error: BaseException | None = None
         self.resize(1120, 760)
         geo = settings.value("registration/geometry")
         if geo is not None:
@@ -340,6 +341,18 @@ class RegistrationDialog(QDialog):
         self._build_approvals_tab()
         self.refresh_accounts()
         self.refresh_pending()
+
+    def _submit(self, fn, *args, **kwargs) -> int:
+        """Run on the pool; a failure is shown over this window, and its buttons come back."""
+        kwargs.setdefault("on_error", self._failed)
+        return self.runner.submit(fn, *args, **kwargs)
+
+    def _failed(self, exc: BaseException, details: str) -> None:
+        self.last_error = exc
+        show_error(self, exc, details)
+        good = any(v.ok for v in self.verdicts) and self._batch is not None
+        self.add_checked_button.setEnabled(good)
+        self.discard_button.setEnabled(bool(self.verdicts))
 
     def show_tab(self, name: str) -> None:
         self.tabs.setCurrentIndex(1 if name == "approvals" else 0)
@@ -475,7 +488,7 @@ class RegistrationDialog(QDialog):
 
     def refresh_accounts(self) -> None:
         text = self.account_search.text()
-        self.runner.submit(lambda s, t: s.list_accounts(t, limit=2000), self.session, text, name="reg-accounts",
+        self._submit(lambda s, t: s.list_accounts(t, limit=2000), self.session, text, name="reg-accounts",
                            on_done=self._accounts_listed)  # fmt: skip
 
     def _accounts_listed(self, accounts) -> None:
@@ -500,7 +513,7 @@ class RegistrationDialog(QDialog):
         self.load_account(item.data(Qt.ItemDataRole.UserRole))
 
     def load_account(self, number: str) -> None:
-        self.runner.submit(_load_account, self.session, number, name="reg-account", on_done=self._account_loaded)
+        self._submit(_load_account, self.session, number, name="reg-account", on_done=self._account_loaded)
 
     def _account_loaded(self, result) -> None:
         self.detail, images = result
@@ -569,7 +582,7 @@ class RegistrationDialog(QDialog):
     def save_account(self) -> None:
         number, holder, mandate = self.number.text().strip(), self.holder.text().strip(), self.mandate.currentText().strip()
         if self.detail is None:
-            self.runner.submit(lambda s: s.add_account(number, holder, mandate, watchlist=self.watchlist.isChecked()),
+            self._submit(lambda s: s.add_account(number, holder, mandate, watchlist=self.watchlist.isChecked()),
                                self.session, name="reg-write", on_done=self._created)  # fmt: skip
         else:
             a = self.detail.account
@@ -581,7 +594,7 @@ class RegistrationDialog(QDialog):
                 if status != a.status:
                     s.set_account_status(a.number, status)
 
-            self.runner.submit(save, self.session, name="reg-write", on_done=self._written)
+            self._submit(save, self.session, name="reg-write", on_done=self._written)
 
     def _created(self, info) -> None:
         self.detail = None
@@ -599,7 +612,7 @@ class RegistrationDialog(QDialog):
             return None if edit.date() == edit.minimumDate() else edit.date().toString("yyyy-MM-dd")
 
         start, end = date(self.sig_from), date(self.sig_until)
-        self.runner.submit(lambda s: s.add_signatory(number, name, panel=panel, valid_from=start, valid_until=end),
+        self._submit(lambda s: s.add_signatory(number, name, panel=panel, valid_from=start, valid_until=end),
                            self.session, name="reg-write", on_done=self._signatory_added)  # fmt: skip
 
     def _signatory_added(self, _info) -> None:
@@ -625,7 +638,7 @@ class RegistrationDialog(QDialog):
         number = self.detail.account.number
         labels = labels or [Path(s).name if isinstance(s, (str, Path)) else f"image {i + 1}" for i, s in enumerate(sources)]
         self._batch = (number, signatory_id, list(sources), source, list(boxes) if boxes is not None else None)
-        self.runner.submit(_check, self.session, number, signatory_id, list(sources), source, boxes, labels,
+        self._submit(_check, self.session, number, signatory_id, list(sources), source, boxes, labels,
                            name="reg-check", on_done=self._verdicts)  # fmt: skip
 
     def add_reference_from_page(self, signatory_id: int) -> None:
@@ -679,7 +692,7 @@ class RegistrationDialog(QDialog):
         good_boxes = [boxes[i] for i in keep] if boxes is not None else None
         self.add_checked_button.setEnabled(False)
         self.discard_button.setEnabled(False)
-        self.runner.submit(lambda s: s.add_references(number, sig_id, good, source=source, boxes=good_boxes),
+        self._submit(lambda s: s.add_references(number, sig_id, good, source=source, boxes=good_boxes),
                            self.session, name="reg-write", on_done=self._added)  # fmt: skip
 
     def _added(self, refs) -> None:
@@ -698,7 +711,7 @@ class RegistrationDialog(QDialog):
         reason, ok = QInputDialog.getText(self, "Retire reference", f"Why retire reference {reference_id}? "
                                           "(a second supervisor must approve)")  # fmt: skip
         if ok and reason.strip():
-            self.runner.submit(lambda s: s.retire_reference(reference_id, reason.strip()), self.session,
+            self._submit(lambda s: s.retire_reference(reference_id, reason.strip()), self.session,
                                name="reg-write", on_done=self._written)  # fmt: skip
 
     # =====================================================================
@@ -724,7 +737,7 @@ class RegistrationDialog(QDialog):
         self.pending_rows: list[QWidget] = []
 
     def refresh_pending(self) -> None:
-        self.runner.submit(_load_pending, self.session, "approve_override" in self.rights, name="reg-pending",
+        self._submit(_load_pending, self.session, "approve_override" in self.rights, name="reg-pending",
                            on_done=self._pending_loaded)  # fmt: skip
 
     def _pending_loaded(self, result) -> None:
@@ -814,5 +827,5 @@ class RegistrationDialog(QDialog):
             fn = (lambda s: s.approve_reference(ident, note)) if approve else (lambda s: s.reject_reference(ident, note))
         else:
             fn = (lambda s: s.approve_override(ident, note)) if approve else (lambda s: s.refuse_override(ident, note))
-        self.runner.submit(fn, self.session, name="reg-write", on_done=self._written)
+        self._submit(fn, self.session, name="reg-write", on_done=self._written)
 
