@@ -211,6 +211,7 @@ def find_text_lines(
     max_colour_distance: float = 30.0,
     *,
     merged: bool = True,
+    max_blob_height: float | None = None,
 ) -> list[TextLine]:
     """Rows of printed type among ``comps``.
 
@@ -218,6 +219,8 @@ def find_text_lines(
     word blob, two twin glyphs (see :func:`_is_word_blob`,
     :func:`_twin_glyphs`). Cursive handwriting can pass those tests, so
     they are for places where type is expected (a cheque's signature zone).
+    ``max_blob_height``: only type this small blurs into word blobs (at a
+    scanner's resolution); a taller blob is a handwritten word.
 
     Printed type is a chain of small glyphs (at most ``max_height`` tall)
     spaced by less than a glyph height whose bottoms (or tops) line up to a
@@ -288,7 +291,11 @@ def find_text_lines(
         groups.setdefault(find(int(i)), []).append(int(i))
     found: list[tuple[float, list[int]]] = []
     for members in groups.values():
-        if len(members) == 1 and not (merged and _is_word_blob(comps, members[0])):
+        if len(members) == 1 and not (
+            merged
+            and (max_blob_height is None or h[members[0]] <= max_blob_height)
+            and _is_word_blob(comps, members[0])
+        ):
             continue
         m = np.array(members)
         hmed = float(np.median(h[m]))

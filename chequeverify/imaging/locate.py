@@ -314,7 +314,12 @@ def analyse_zone(
             is_bar |= (comps.x0 >= x0) & (comps.x1 <= x1) & (comps.y0 >= y0) & (comps.y1 <= y1)
     colours = component_colours(comps, rgb) if rgb is not None else None
     lines = find_text_lines(
-        comps, min_height=0.3 * ppm, max_height=4.6 * ppm, colours=colours, merged=merged_type
+        comps,
+        min_height=0.3 * ppm,
+        max_height=3.6 * ppm,
+        colours=colours,
+        merged=merged_type,
+        max_blob_height=3.2 * ppm,
     )
     is_text = is_bar
     for line in lines:
@@ -467,12 +472,13 @@ def find_signature(view: ChequeView) -> Found:
     fx0, fy0, fx1, fy1 = to_pixels(layout.signature, vw, vh)
     field_box = (fx0 - sx0, fy0 - sy0, fx1 - sx0, fy1 - sy0)
     if "micr" in layout.fields:
-        # nothing is written in the MICR clear band: what lies there is the
-        # printed code line, however it was classified
+        # nothing is written in the MICR clear band: what lies there at the
+        # size of the code's characters is the printed code line, however it
+        # was classified (a signature may still dip into the band)
         mx0, my0, mx1, my1 = to_pixels(layout.fields["micr"], vw, vh)
         c = zone.comps
         inside_rows = np.clip(np.minimum(c.y1, my1 - sy0) - np.maximum(c.y0, my0 - sy0), 0, None)
-        in_band = inside_rows >= 0.5 * np.maximum(c.height, 1)
+        in_band = (inside_rows >= 0.5 * np.maximum(c.height, 1)) & (c.height <= 4.5 * view.px_per_mm)
         zone.is_handwriting &= ~in_band
     cands = [c for c in _clusters(zone, field_box) if c.in_field > 0]
     ppm = view.px_per_mm

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from chequeverify.errors import InvalidInput
+from chequeverify.imaging.components import label
 from chequeverify.imaging.layouts import Layout, all_layouts, get_layout, to_pixels
 from chequeverify.imaging.normalise import to_grey
 
@@ -206,9 +207,16 @@ def _paste_ink(cheque: Image.Image, ink: np.ndarray, x: int, y: int, colour) -> 
 def _signature_ink(signature, target_h: int, max_w: int) -> np.ndarray:
     """A signature image (any mode; dark on light) → ``h×w float32`` ink (1 = full pen), scaled."""
     grey = to_grey(signature)
-    ys, xs = np.nonzero(grey < 200)
-    if xs.size == 0:
+    dark = grey < 200
+    if not dark.any():
         raise InvalidInput("The signature image holds no ink.")
+    # dust on the scanned specimen is not part of the signature (nor of its box)
+    comps = label(dark)
+    dust = comps.area < max(4, 0.003 * comps.area.sum())
+    if not dust.all():
+        grey = np.where(comps.mask_of(dust), np.uint8(255), grey)
+        dark &= ~comps.mask_of(dust)
+    ys, xs = np.nonzero(dark)
     grey = grey[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     h, w = grey.shape
     scale = min(target_h / h, max_w / w)
