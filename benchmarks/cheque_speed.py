@@ -1,0 +1,75 @@
+"""Speed of the cheque reader on this CPU: load + locate + clean of a 200-dpi cheque.
+
+What verification pays per cheque before the engine runs: read the file
+(JPEG decode, orientation), find the signature (borders, skew, layout,
+zone analysis) and cut and clean it (:func:`chequeverify.imaging.extract_signature`).
+
+The cheques are the 56 IDRBT scans of the shared data (200 dpi JPEG) when
+they are there, synthetic 200-dpi cheques of every layout otherwise. Each
+cheque is timed alone, file bytes in memory to leave the disk out, after
+one warm-up pass.
+
+Prints, as its last line: ``cheques_per_s=<float> single_ms=<float>``
+(throughput over the whole set, one after the other, and the median time
+of one cheque end to end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import time
+
+from chequeverify import config
+from chequeverify.imaging import draw_cheque, extract_signature, load_scan, synthetic_layouts, synthetic_signature
+
+
+def cheque_files(limit: int) -> tuple[list[bytes], str]:
+    """The encoded cheques to time, and where they came from."""
+    folder = config.shared_data_dir() / "cheques" / "idrbt"
+    files = sorted(folder.glob("*.jpg"))[:limit]
+    if files:
+        return [f.read_bytes() for f in files], f"{len(files)} IDRBT scans (200 dpi JPEG)"
+    out = []
+    layouts = synthetic_layouts()
+    for i in range(min(limit, 24)):
+        cheque, _ = draw_cheque(synthetic_signature(i), layouts[i % len(layouts)], seed=i, dpi=200)
+        buf = io.BytesIO()
+        cheque.save(buf, "JPEG", quality=90)
+        out.append(buf.getvalue())
+    return out, f"{len(out)} synthetic cheques (200 dpi JPEG)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=56, help="cheques to time (default: all 56)")
+    parser.add_argument("--repeat", type=int, default=2, help="timed passes over the set")
+    args = parser.parse_args()
+
+    data, source = cheque_files(args.limit)
+    print(f"cheques: {source}")
+    for blob in data:  # warm-up: imports, caches, first allocations
+        extract_signature(load_scan(blob))
+    single = []
+    loads = []
+    start = time.perf_counter()
+    for _ in range(args.repeat):
+        for blob in data:
+            t0 = time.perf_counter()
+            image = load_scan(blob)
+            t1 = time.perf_counter()
+            extract_signature(image)
+            t2 = time.perf_counter()
+            loads.append(t1 - t0)
+            single.append(t2 - t0)
+    total = time.perf_counter() - start
+    n = len(single)
+    print(f"load   median {1000 * statistics.median(loads):.1f} ms")
+    print(f"total  median {1000 * statistics.median(single):.1f} ms, p90 "
+          f"{1000 * sorted(single)[int(0.9 * (n - 1))]:.1f} ms, max {1000 * max(single):.1f} ms")
+    print(f"cheques_per_s={n / total:.2f} single_ms={1000 * statistics.median(single):.1f}")
+
+
+if __name__ == "__main__":
+    main()
