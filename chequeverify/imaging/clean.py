@@ -142,14 +142,14 @@ def clean_crop(
     # lines hidden in a component where the pen crossed every glyph
     big = zone.is_handwriting & (zone.comps.area >= 2.0 * ppm * ppm)
     if on_cheque and big.any():
-        lines_found = find_hidden_lines(zone.comps.mask_of(big), 1.2 * ppm, 4.6 * ppm)
+        lines_found = find_hidden_lines(zone.comps.mask_of(big), 1.2 * ppm, 3.6 * ppm)
         known_lines = list(known_lines) + lines_found
     for known in known_lines:
         if is_type(known) and not any(_same_line(known, own) for own in lines):
             lines.append(known)
             keep &= ~_glyphs_in_band(zone, known)
     for line in lines:
-        keep = _remove_touching_type(keep, zone, line, rgb, ppm)
+        keep = _remove_touching_type(keep, zone, line, rgb, ppm, grey)
     keep = _drop_band_leftovers(keep, lines)
     keep = _drop_debris(keep, ppm)
     if not keep.any():
@@ -251,7 +251,7 @@ def _band(line: TextLine, shape: tuple[int, int]) -> tuple[int, int, int, int]:
 
 
 def _remove_touching_type(
-    keep: np.ndarray, zone: ZoneInk, line: TextLine, rgb: np.ndarray | None, ppm: float
+    keep: np.ndarray, zone: ZoneInk, line: TextLine, rgb: np.ndarray | None, ppm: float, grey: np.ndarray
 ) -> np.ndarray:
     """Take the glyphs of ``line`` out of the handwriting components that touch them."""
     bx0, by0, bx1, by1 = _band(line, keep.shape)
@@ -286,6 +286,8 @@ def _remove_touching_type(
         split = None
         if line_colour is not None and outside.any():
             split = _split_by_colour(inside, outside, rgb, line_colour)
+        if split is None and outside.any():
+            split = _split_by_darkness(inside, outside, zone, line, grey)
         if split is None:
             split = _split_by_path(inside, outside, sw, line.height, (by0, by1))
         out &= ~inside
@@ -308,6 +310,25 @@ def _split_by_colour(
     # single pixels of the wrong side at the edges of type: majority of the 3×3 neighbourhood
     votes = dilate_rect(out, 3, 3) & inside
     return votes & _majority(out, inside)
+
+
+def _split_by_darkness(
+    inside: np.ndarray, outside: np.ndarray, zone: ZoneInk, line: TextLine, grey: np.ndarray
+) -> np.ndarray | None:
+    """In a grey scan, the pen pixels of ``inside`` told from much lighter type
+    (a security pattern's micro-text) by darkness; ``None`` when they are alike."""
+    members = np.array(line.members, dtype=np.int64)
+    if members.size:
+        type_px = zone.comps.mask_of(np.isin(np.arange(zone.comps.n), members))
+    else:  # a line seen only through its stems: the type printed around it
+        type_px = zone.printed
+    if type_px.sum() < 10:
+        return None
+    pen = float(np.median(grey[outside]))
+    kind = float(np.median(grey[type_px]))
+    if kind - pen < 50.0:
+        return None
+    return inside & (grey <= (pen + kind) / 2.0)
 
 
 def _majority(mask: np.ndarray, within: np.ndarray) -> np.ndarray:

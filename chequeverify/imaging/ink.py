@@ -20,6 +20,7 @@ The chain used by both the locator and the cleaner:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -441,6 +442,12 @@ def find_hidden_lines(
     separate stems along the line. A hand does not draw four strokes that
     start and end on the same rows to a pixel.
     """
+    # a stem is much taller than the strokes are thick: a run down through a
+    # thick, flat pen stroke is only as long as the stroke is thick; and type
+    # is finer than the pen that crossed it
+    sw = stroke_width(mask)
+    min_height = max(min_height, 2.5 * sw)
+    max_stem = max(2.0, 0.8 * sw)
     col = runs(mask.T)  # row = column index, start/end = rows
     length = col.length
     ok = (length >= min_height) & (length <= max_height)
@@ -468,7 +475,7 @@ def find_hidden_lines(
         if cols.size < 2 * min_stems:
             continue
         height = e - s
-        if _upright_stems(xs[hit], starts[hit], ends[hit]) < min_stems or cols[-1] - cols[0] < 3 * height:
+        if _upright_stems(xs[hit], starts[hit], ends[hit], max_stem) < min_stems or cols[-1] - cols[0] < 3 * height:
             continue
         if any(abs(line.box[1] - s) <= 2 and abs(line.box[3] - e) <= 2 for line in lines):
             continue
@@ -477,7 +484,7 @@ def find_hidden_lines(
     return lines
 
 
-def _upright_stems(xs: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> int:
+def _upright_stems(xs: np.ndarray, starts: np.ndarray, ends: np.ndarray, max_width: float = math.inf) -> int:
     """How many upright stems the column runs ``(xs, starts, ends)`` make.
 
     A stem is a group of neighbouring columns; it is upright (printed) when
@@ -486,6 +493,7 @@ def _upright_stems(xs: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> int:
     """
     order = np.lexsort((starts, xs))
     xs, starts, ends = xs[order], starts[order], ends[order]
+    # one run per column (the stem's): a second run in a column starts a new stem
     count = 0
     i = 0
     n = xs.size
@@ -495,9 +503,16 @@ def _upright_stems(xs: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> int:
             j += 1
         group = slice(i, j)
         gx, gs, ge = xs[group], starts[group], ends[group]
-        ds, de = np.abs(np.diff(gs)), np.abs(np.diff(ge))
-        same = (np.diff(gx) == 1) & (np.minimum(ds, de) == 0) & (np.maximum(ds, de) <= 1)
-        if same.any():
+        # every column of an upright stem starts on one row or ends on one
+        # row (the other edge may wander by a pixel); a slanted stroke's
+        # columns step both edges along
+        flat = gs.size >= 2 and np.all(np.diff(gx) == 1) and (np.ptp(gs) == 0 or np.ptp(ge) == 0)
+        flat = flat and max(np.ptp(gs), np.ptp(ge)) <= 1
+        # and a stem is narrow beside its height; a thick horizontal stroke
+        # also has equal column runs, but along its whole length
+        width = gx[-1] - gx[0] + 1
+        narrow = width <= max(2, 0.5 * float(np.median(ge - gs))) and width <= max_width
+        if flat and narrow:
             count += 1
         i = j
     return count

@@ -478,7 +478,7 @@ def find_signature(view: ChequeView) -> Found:
         mx0, my0, mx1, my1 = to_pixels(layout.fields["micr"], vw, vh)
         c = zone.comps
         inside_rows = np.clip(np.minimum(c.y1, my1 - sy0) - np.maximum(c.y0, my0 - sy0), 0, None)
-        in_band = (inside_rows >= 0.5 * np.maximum(c.height, 1)) & (c.height <= 4.5 * view.px_per_mm)
+        in_band = (inside_rows >= 0.5 * np.maximum(c.height, 1)) & (c.height <= 4.5 * view.px_per_mm + 4)
         zone.is_handwriting &= ~in_band
     cands = [c for c in _clusters(zone, field_box) if c.in_field > 0]
     ppm = view.px_per_mm
