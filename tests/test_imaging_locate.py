@@ -125,6 +125,16 @@ def test_scanner_border_around_the_cheque(cheques):
     assert iou(located.box, shifted) >= 0.85
 
 
+@pytest.mark.parametrize("where", [(30, 150), (40, 1500)])
+def test_cheque_scanned_on_a_white_page(cheques, where):
+    signed, box, _ = cheques["cts2010"]
+    page = Image.new("RGB", (1654, 2339), (252, 252, 252))  # A4 at 200 dpi, portrait
+    page.paste(signed, where)
+    located = locate_signature(page)
+    shifted = (box[0] + where[0], box[1] + where[1], box[2] + where[0], box[3] + where[1])
+    assert located.rotated == 0 and iou(located.box, shifted) >= 0.85
+
+
 def test_not_an_image():
     with pytest.raises(UnreadableScan):
         locate_signature("cheque.jpg")  # type: ignore[arg-type]

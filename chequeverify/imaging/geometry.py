@@ -71,7 +71,49 @@ def cheque_region(grey: np.ndarray) -> tuple[int, int, int, int]:
         pieces = [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2)]
         top, bottom = max(pieces, key=lambda p: p[1] - p[0])
         y0, y1 = y0 + top, y0 + bottom
-    return x0, y0, x1, y1
+    return _trim_blank_page(grey, (x0, y0, x1, y1))
+
+
+#: a scanner lid or an empty page around a cheque: white, and wide
+BLANK_GREY = 246
+MIN_BLANK_MARGIN = 0.12
+
+
+def _trim_blank_page(grey: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """Cut away wide, empty white margins: a cheque scanned on a page.
+
+    Only margins wider than :data:`MIN_BLANK_MARGIN` of the image count —
+    a cheque's own blank edges are narrower — and what is left must still
+    look like a cheque (wider than tall).
+    """
+    x0, y0, x1, y1 = box
+    sub = grey[y0:y1, x0:x1]
+    h, w = sub.shape
+    if h < 8 or w < 8:
+        return box
+    blank_rows = (sub >= BLANK_GREY).mean(axis=1) >= 0.995
+    blank_cols = (sub >= BLANK_GREY).mean(axis=0) >= 0.995
+
+    def run(flags: np.ndarray) -> int:
+        return int(np.argmin(flags)) if not flags.all() else flags.size
+
+    top, bottom = run(blank_rows), run(blank_rows[::-1])
+    left, right = run(blank_cols), run(blank_cols[::-1])
+    top = top if top >= MIN_BLANK_MARGIN * h else 0
+    bottom = bottom if bottom >= MIN_BLANK_MARGIN * h else 0
+    left = left if left >= MIN_BLANK_MARGIN * w else 0
+    right = right if right >= MIN_BLANK_MARGIN * w else 0
+    nh, nw = h - top - bottom, w - left - right
+    if nh < 0.1 * h or nw < 0.1 * w or nw < 1.3 * nh:
+        return box
+    # leave a little of the page: the cheque's edge may be soft
+    pad = max(1, int(0.01 * max(nh, nw)))
+    return (
+        x0 + max(0, left - pad),
+        y0 + max(0, top - pad),
+        x1 - max(0, right - pad),
+        y1 - max(0, bottom - pad),
+    )
 
 
 def _true_runs(flags: np.ndarray) -> list[tuple[int, int]]:
