@@ -193,30 +193,3 @@ def find_horizontal_rules(mask: np.ndarray, min_fraction: float = 0.08) -> list[
         else:
             lines.append([row, 1, a, b, row])
     return [Rule(x0 / w, x1 / w, (ysum / n + 0.5) / h) for ysum, n, x0, x1, _ in lines]
-
-
-def rotate_image(image: Image.Image, degrees: float) -> Image.Image:
-    """Rotate counter-clockwise about the centre, growing the canvas, filling with white."""
-    fill = 255 if image.mode == "L" else (255, 255, 255)
-    return image.rotate(degrees, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=fill)
-
-
-def rotation_matrix(degrees: float, size: tuple[int, int], rotated_size: tuple[int, int]):
-    """Map ``(x, y)`` of a rotated (expand=True) image back to the original image.
-
-    Returns a function ``(xs, ys) -> (xs0, ys0)`` for arrays of coordinates.
-    """
-    a = math.radians(degrees)
-    cos, sin = math.cos(a), math.sin(a)
-    w, h = size
-    rw, rh = rotated_size
-
-    def back(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        dx = xs - rw / 2.0
-        dy = ys - rh / 2.0
-        # Pillow turns counter-clockwise on screen (y down): undo it
-        x0 = cos * dx - sin * dy + w / 2.0
-        y0 = sin * dx + cos * dy + h / 2.0
-        return x0, y0
-
-    return back

@@ -18,7 +18,6 @@ nothing from the research data committed, so the project draws its own:
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import numpy as np
@@ -26,7 +25,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from chequeverify.errors import InvalidInput
 from chequeverify.imaging.components import label
-from chequeverify.imaging.layouts import Layout, all_layouts, get_layout, to_pixels
+from chequeverify.imaging.layouts import Layout, all_layouts, get_layout
 from chequeverify.imaging.normalise import to_grey
 
 #: pen colours: blue ballpoint, black ballpoint, dark blue gel

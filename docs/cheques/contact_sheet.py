@@ -17,7 +17,6 @@ import argparse
 import csv
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from chequeverify import config
