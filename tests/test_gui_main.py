@@ -53,6 +53,11 @@ def world(tmp_path_factory):
             cheque, _ = cheque_with(sig, seed=seed)
             cheque.save(folder / f"{name}.png")
         (folder / "ACC-2_0004.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)  # a truncated scan
+        # an account whose mandate depends on the amount: one signature up to 1000, two above
+        enrol(team, "ACC-3", "Cy", writer=7, mandate="up to 1000: any one; above 1000: any two")
+        enrol(team, "ACC-3", "Di", writer=8)
+        (root / "tiered").mkdir()
+        cheque_with(scribble(7, 6), seed=5)[0].save(root / "tiered" / "ACC-3_0005.png")
         (folder / "notes.txt").write_text("not a scan")
         yield World(team, folder, model)
         team.ws.close()
@@ -158,6 +163,23 @@ def test_an_account_picked_for_a_cheque_verifies_it(qtbot, world):
     w.picker.combo.setEditText("no such account")
     w.picker.combo.lineEdit().editingFinished.emit()
     assert "No such account" in w.picker.holder.text() and it.account == "ACC-1"
+
+
+def test_the_amount_picks_the_mandates_rule(qtbot, world):
+    w = open_window(qtbot, world, "carl")
+    w.add_paths([world.folder.parent / "tiered" / "ACC-3_0005.png"])
+    qtbot.waitUntil(lambda: w.model.rowCount() == 1 and w.queue_idle(), timeout=20_000)
+    it = w.model.item(0)
+    # without the amount the strictest rule applies: two signatories, and the cheque carries one
+    assert it.verification.mandate.rule == "any two" and not it.verification.mandate.met
+    assert "needed" in w.picker.amount_label.text()
+    first = it.verification
+    w.picker.amount.setText("250.00")
+    w.picker.amount.editingFinished.emit()
+    qtbot.waitUntil(lambda: it.verification is not first and not it.busy, timeout=20_000)
+    v = it.verification
+    assert str(v.amount) == "250.00" and v.mandate.rule == "any one" and v.mandate.met
+    assert it.state == "accepted" and [c.bar.zone() for c in w.results.cards][0] == "accept"
 
 
 def test_decisions_confirm_and_override_with_shortcuts(qtbot, world):
@@ -383,6 +405,27 @@ def test_log_out_returns_to_the_sign_in(qtbot, world, monkeypatch):
     assert world.team.sue.audit_events(kind="logout", user="carl")
     desk.login.reject()
     desk.runner.wait(10_000)
+
+
+def test_the_interpreter_survives_pysides_missing_references(qapp):
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    from chequeverify.gui import refcounts
+
+    class Emitter(QObject):
+        ping = Signal(int)
+
+    guarded = refcounts.guard()
+    assert guarded == refcounts._applied
+    probe, emitter = QObject(), Emitter()
+    emitter.ping.connect(lambda _n: None)
+    for _ in range(20_000):  # more void calls and emits than None and True have references on a bare 3.11
+        probe.setObjectName("")
+        emitter.ping.emit(1)
+    if guarded:
+        assert sys.getrefcount(None) > 1_000_000 and sys.getrefcount(True) > 1_000_000
 
 
 def test_account_from_file_name():

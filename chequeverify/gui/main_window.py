@@ -49,6 +49,7 @@ from chequeverify.gui.queue import (
     FileDelegate,
     StateDelegate,
     account_from_name,
+    item_at,
 )
 from chequeverify.gui.results import SHORTCUTS, ResultsPanel
 from chequeverify.gui.viewer import ChequeViewer
@@ -94,6 +95,11 @@ class MainWindow(QMainWindow):
         self._batch_done = 0
         self._closing = False
         self._dialogs: dict[str, QWidget] = {}
+        self._retry_items: list[QueueItem] = []
+        self._retry = QTimer(self)  # a child: it stops with the window
+        self._retry.setSingleShot(True)
+        self._retry.setInterval(150)
+        self._retry.timeout.connect(self._retry_reprocess)
         runner.error_handler = self.show_error
 
         self.setWindowTitle("chequeverify")
@@ -657,7 +663,7 @@ class MainWindow(QMainWindow):
     def _row_changed(self, current, previous) -> None:
         if not current.isValid():
             return
-        it = self.proxy.data(current, ChequeQueueModel.ItemRole)
+        it = item_at(current)
         if it is not None and it is not self.current:
             self.current = it
             self._show_item(it)
@@ -682,7 +688,7 @@ class MainWindow(QMainWindow):
             self._update_actions()
 
     def _visible_items(self) -> list[QueueItem]:
-        return [self.proxy.data(self.proxy.index(r, 0), ChequeQueueModel.ItemRole) for r in range(self.proxy.rowCount())]
+        return [item_at(self.proxy.index(r, 0)) for r in range(self.proxy.rowCount())]
 
     def next_cheque(self, *, undecided: bool = False) -> None:
         items = self._visible_items()
@@ -851,9 +857,16 @@ class MainWindow(QMainWindow):
     def _reprocess(self, it: QueueItem) -> None:
         if it.busy:
             # the running job answers for the old input; ask again once it lands
-            QTimer.singleShot(150, lambda it=it: self._reprocess(it))
+            self._retry_items.append(it)
+            self._retry.start()
             return
         self._process(it, name="interactive")
+
+    def _retry_reprocess(self) -> None:
+        waiting, self._retry_items = self._retry_items, []
+        for it in dict.fromkeys(waiting):  # once each, in order
+            if not self._closing:
+                self._reprocess(it)
 
     def _focus_account(self) -> None:
         self.picker.combo.setFocus()
@@ -1010,6 +1023,7 @@ class MainWindow(QMainWindow):
             except RuntimeError:
                 pass
         self.runner.wait(30000)
+        self.runner.discard_callbacks()  # their results would land on this window's deleted widgets
         try:
             self.session.logout()
         except ChequeVerifyError as exc:  # the log-out event could not be written; nothing else to do

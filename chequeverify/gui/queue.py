@@ -115,12 +115,29 @@ def account_from_name(name: str, known: set[str]) -> str | None:
     return None
 
 
+def item_at(index: QModelIndex | QPersistentModelIndex) -> QueueItem | None:
+    """The queue item of an index of the model or of a proxy over it.
+
+    Looked up in Python rather than passed through ``data()``: PySide
+    mishandles reference counts of arbitrary Python objects carried in a
+    QVariant, which crashes the interpreter sooner or later.
+    """
+    if not index.isValid():
+        return None
+    model = index.model()
+    while isinstance(model, QSortFilterProxyModel):
+        index = model.mapToSource(index)
+        model = model.sourceModel()
+    if isinstance(model, ChequeQueueModel) and 0 <= index.row() < model.rowCount():
+        return model.item(index.row())
+    return None
+
+
 class ChequeQueueModel(QAbstractTableModel):
     """Rows: :class:`QueueItem`. Columns: state, cheque (file name over account), score."""
 
     COLUMNS = ("State", "Cheque", "Score")
     StateRole = Qt.ItemDataRole.UserRole + 1
-    ItemRole = Qt.ItemDataRole.UserRole + 2
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -192,8 +209,6 @@ class ChequeQueueModel(QAbstractTableModel):
             return None
         it = self._items[index.row()]
         col = index.column()
-        if role == self.ItemRole:
-            return it
         if role == self.StateRole:
             return it.state
         if role == Qt.ItemDataRole.DisplayRole:
@@ -254,7 +269,7 @@ class StateDelegate(QStyledItemDelegate):
         option.text = ""
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
-        item: QueueItem = index.data(ChequeQueueModel.ItemRole)
+        item = item_at(index)
         state = index.data(ChequeQueueModel.StateRole) or "pending"
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -291,7 +306,7 @@ class FileDelegate(QStyledItemDelegate):
         style = option.widget.style() if option.widget else None
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
-        item: QueueItem = index.data(ChequeQueueModel.ItemRole)
+        item = item_at(index)
         if item is None:
             return
         painter.save()

@@ -7,7 +7,12 @@ carry the outcome back, queued, to the runner, which then calls the
 caller's callbacks on the UI thread.
 
 The runner keeps every in-flight task's signal object alive until its
-outcome is delivered, so nothing is collected mid-flight.
+outcome is delivered, so nothing is collected mid-flight. The outcome
+itself (a value, or an exception and its traceback) is left in a plain
+Python holder by the worker; the queued signal carries only the task's
+number. Python objects never cross threads inside Qt's queued events
+(PySide mishandles the reference counts of some — ``None``, ``True`` —
+when it does).
 """
 
 from __future__ import annotations
@@ -28,9 +33,19 @@ ErrorCallback = Callable[[BaseException, str], None]
 
 
 class _TaskSignals(QObject):
-    done = Signal(int, object)
-    failed = Signal(int, object, str)
+    finished = Signal(int)
     progress = Signal(int, int, int)
+
+
+class _Outcome:
+    """Where a worker leaves its result for the UI thread (written once, read after ``finished``)."""
+
+    __slots__ = ("ok", "value", "details")
+
+    def __init__(self) -> None:
+        self.ok = False
+        self.value: Any = None
+        self.details = ""
 
 
 class Progress:
@@ -46,9 +61,10 @@ class Progress:
 
 class _Task(QRunnable):
     def __init__(self, task_id: int, fn: Callable[..., Any], args: tuple, kwargs: dict, signals: _TaskSignals,
-                 with_progress: bool) -> None:  # fmt: skip
+                 with_progress: bool, outcome: _Outcome) -> None:  # fmt: skip
         super().__init__()
         self.setAutoDelete(True)
+        self._outcome = outcome
         self._id = task_id
         self._fn = fn
         self._args = args
@@ -60,20 +76,25 @@ class _Task(QRunnable):
         try:
             if self._with_progress:
                 self._kwargs["progress"] = Progress(self._signals, self._id)
-            result = self._fn(*self._args, **self._kwargs)
+            self._outcome.value = self._fn(*self._args, **self._kwargs)
+            self._outcome.ok = True
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the UI thread
-            self._signals.failed.emit(self._id, exc, traceback.format_exc())
-        else:
-            self._signals.done.emit(self._id, result)
+            self._outcome.value = exc
+            self._outcome.details = traceback.format_exc()
+        finally:
+            self._fn = self._args = self._kwargs = None  # type: ignore[assignment]
+            self._signals.finished.emit(self._id)
 
 
 @dataclass
 class _Pending:
     name: str
     signals: _TaskSignals
+    outcome: _Outcome
     on_done: Callback | None
     on_error: ErrorCallback | None
     on_progress: Callable[[int, int], None] | None
+    discarded: bool = False
 
 
 class Runner(QObject):
@@ -113,44 +134,47 @@ class Runner(QObject):
         """
         task_id = next(self._ids)
         signals = _TaskSignals()  # created here, on the UI thread: its queued signals land here
-        signals.done.connect(self._done)
-        signals.failed.connect(self._failed)
+        signals.finished.connect(self._finished)
         signals.progress.connect(self._progress)
+        outcome = _Outcome()
         was_busy = self.busy
-        self._pending[task_id] = _Pending(name or getattr(fn, "__name__", "task"), signals, on_done, on_error, on_progress)
-        self.pool.start(_Task(task_id, fn, args, dict(kwargs), signals, on_progress is not None))
+        self._pending[task_id] = _Pending(name or getattr(fn, "__name__", "task"), signals, outcome, on_done, on_error,
+                                          on_progress)  # fmt: skip
+        self.pool.start(_Task(task_id, fn, args, dict(kwargs), signals, on_progress is not None, outcome))
         if not was_busy:
             self.busyChanged.emit(True)
         return task_id
+
+    def discard_callbacks(self) -> None:
+        """Forget what the in-flight tasks were to call back (their window is closing); the tasks still end."""
+        for pending in self._pending.values():
+            pending.on_done = pending.on_error = pending.on_progress = None
+            pending.discarded = True
 
     def wait(self, msecs: int = 30000) -> bool:
         """Block until the pool is idle (shutdown and tests only; never from a UI action)."""
         return self.pool.waitForDone(msecs)
 
-    def _finish(self, task_id: int) -> _Pending | None:
+    @Slot(int)
+    def _finished(self, task_id: int) -> None:
         pending = self._pending.pop(task_id, None)
-        if pending is not None:
-            pending.signals.deleteLater()
-            if not self._pending:
-                self.busyChanged.emit(False)
-        return pending
-
-    @Slot(int, object)
-    def _done(self, task_id: int, result: object) -> None:
-        pending = self._finish(task_id)
-        if pending is not None and pending.on_done is not None:
-            pending.on_done(result)
-
-    @Slot(int, object, str)
-    def _failed(self, task_id: int, exc: object, details: str) -> None:
-        pending = self._finish(task_id)
         if pending is None:
+            return
+        pending.signals.deleteLater()
+        if not self._pending:
+            self.busyChanged.emit(False)
+        outcome = pending.outcome
+        if pending.discarded:
+            return
+        if outcome.ok:
+            if pending.on_done is not None:
+                pending.on_done(outcome.value)
             return
         handler = pending.on_error or self.error_handler
         if handler is not None:
-            handler(exc, details)  # type: ignore[arg-type]
+            handler(outcome.value, outcome.details)
         else:
-            log.error("task %s failed: %s\n%s", pending.name, exc, details)
+            log.error("task %s failed: %s\n%s", pending.name, outcome.value, outcome.details)
 
     @Slot(int, int, int)
     def _progress(self, task_id: int, done: int, total: int) -> None:
