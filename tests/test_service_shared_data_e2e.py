@@ -87,7 +87,7 @@ def test_register_verify_decide_export_on_cedar(shared_data, model, tmp_path, fa
 
     # --- decisions, an override and its approval ---------------------------------------------------
     for i in range(6):
-        carl.decide(results[f"genuine-{i}"].cheque_id, "accept")
+        carl.decide(results[f"genuine-{i}"].cheque_id, "accept", "matches the specimen card")
     f0, f1 = results["forged-0"], results["forged-1"]
     carl.decide(f0.cheque_id, "reject", "forgery: pen lifts, tremor")
     d = carl.decide(f1.cheque_id, "accept", "customer confirmed by phone")
