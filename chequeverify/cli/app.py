@@ -34,6 +34,9 @@ def register(subparsers) -> None:
     p.add_argument("--account", metavar="NUMBER", help="the account of every cheque given (else taken from file names)")
     p.add_argument("--screenshot", metavar="PNG", type=Path, help="save the main window to PNG and exit")
     p.add_argument("--size", metavar="WxH", type=_size, help="window size, e.g. 1440x900 (for screenshots)")
+    # the launcher (`chequeverify-gui ...` = `chequeverify gui ...`) puts every option after `gui`
+    p.add_argument("--workspace", dest="gui_workspace", metavar="DIR", help=argparse.SUPPRESS)
+    p.add_argument("--user", dest="gui_user", metavar="NAME", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_gui)
 
     p = subparsers.add_parser(
@@ -79,6 +82,8 @@ def _print_users(demo) -> None:
 
 
 def cmd_gui(args) -> int:
+    args.workspace = getattr(args, "gui_workspace", None) or args.workspace
+    args.user = getattr(args, "gui_user", None) or args.user
     try:
         from chequeverify.gui import app
     except ImportError as exc:  # PySide6 missing or no Qt platform libraries
