@@ -1007,8 +1007,16 @@ class MainWindow(QMainWindow):
     def show_error(self, exc: BaseException, details: str = "") -> None:
         if self._closing:
             return
-        self._dialogs["error"] = show_error(self, exc, details)
         self.statusBar().showMessage(describe(exc), 10000)
+        previous = self._dialogs.get("error")
+        try:
+            if previous is not None and previous.isVisible() and previous.property("message") == describe(exc):
+                return  # the same failure again (a folder of cheques hitting one bug): one dialog is enough
+        except RuntimeError:  # that dialog was deleted
+            pass
+        box = show_error(self, exc, details)
+        box.setProperty("message", describe(exc))
+        self._dialogs["error"] = box
 
     def logout(self) -> None:
         self._logging_out = True
