@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QRect, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QDate, QRect, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QImageReader
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -390,6 +390,7 @@ class RegistrationDialog(QDialog):
 
         right = QScrollArea()
         right.setWidgetResizable(True)
+        self.detail_scroll = right
         body = QWidget()
         self.detail_layout = QVBoxLayout(body)
         self.detail_layout.setContentsMargins(4, 0, 4, 0)
@@ -659,16 +660,22 @@ class RegistrationDialog(QDialog):
             if w is not None:
                 w.setParent(None)
                 w.deleteLater()
+        per_row = 4
         for i, v in enumerate(verdicts):
-            tile = SignatureTile(size=QSize(150, 64), caption=v.label)
+            tile = SignatureTile(size=QSize(170, 64), caption=v.label)
             tile.set_image(v.image, "no preview")
             tile.set_footer("passes" if v.ok else "refused", theme.ACCEPT if v.ok else theme.REJECT)
+            tile.setMaximumWidth(220)
             text = QLabel(v.text)
             text.setWordWrap(True)
-            text.setStyleSheet(f"color: {theme.INK if v.ok else theme.REJECT};")
-            self.verdict_grid.addWidget(tile, i, 0)
-            self.verdict_grid.addWidget(text, i, 1)
-        self.verdict_grid.setColumnStretch(1, 1)
+            text.setMaximumWidth(220)
+            text.setFont(theme.font(-1))
+            text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            text.setStyleSheet(f"color: {theme.MUTED if v.ok else theme.REJECT};")
+            row, col = (i // per_row) * 2, i % per_row
+            self.verdict_grid.addWidget(tile, row, col)
+            self.verdict_grid.addWidget(text, row + 1, col, Qt.AlignmentFlag.AlignTop)
+        self.verdict_grid.setColumnStretch(per_row, 1)
         good = sum(v.ok for v in verdicts)
         self.add_checked_button.setText(f"Add {good} reference{'s' if good != 1 else ''}")
         self.add_checked_button.setEnabled(good > 0)
@@ -678,6 +685,8 @@ class RegistrationDialog(QDialog):
             if good else "None of these can be used: give clearer or different specimens."
         )
         self.verdict_panel.setVisible(bool(verdicts))
+        if verdicts:
+            QTimer.singleShot(0, self, lambda: self.detail_scroll.ensureWidgetVisible(self.verdict_panel))
         self.loaded.emit()
 
     def add_checked(self) -> None:
