@@ -349,9 +349,29 @@ def test_the_menus_follow_the_role(qtbot, world):
     assert supervisor.act_register.isVisible() and supervisor.act_settings.isVisible()
     assert supervisor.act_audit.isVisible() and supervisor.act_approvals.isVisible()
     supervisor.close()
+    assert not supervisor.act_users.isVisible()
     admin = open_window(qtbot, world, "root")
     assert not admin.act_open.isVisible() and admin.act_audit.isVisible() and not admin.act_register.isVisible()
     assert "clerk or a supervisor" in admin.empty.title.text()
+    # the admin's users window: add a clerk, disable and enable it
+    users = admin.open_users()
+    qtbot.waitUntil(lambda: len(users.users) == 4, timeout=10_000)
+    users.new_name.setText("dora")
+    users.new_role.setCurrentText("clerk")
+    users.new_password.setText("dora-pass-12")
+    with qtbot.waitSignal(users.loaded, timeout=10_000):
+        users.add_user()
+    assert [u.role for u in users.users if u.name == "dora"] == ["clerk"]
+    users.table.selectRow([u.name for u in users.users].index("dora"))
+    assert users.toggle_button.text() == "Disable"
+    with qtbot.waitSignal(users.loaded, timeout=10_000):
+        users.toggle_active()
+    assert not next(u for u in users.users if u.name == "dora").active
+    users.new_name.setText("x")
+    users.new_password.setText("short")
+    users.add_user()
+    qtbot.waitUntil(lambda: users.last_error is not None, timeout=10_000)
+    assert "8 characters" in str(users.last_error)
 
 
 def test_geometry_and_recent_folders_persist(qtbot, world):

@@ -160,6 +160,20 @@ def _person_plus(p: QPainter) -> None:
     p.drawLine(QPointF(16, 10), QPointF(22, 10))
 
 
+def _people(p: QPainter) -> None:
+    p.drawEllipse(QPointF(9, 8.5), 3.2, 3.2)
+    path = QPainterPath()
+    path.moveTo(3, 19.5)
+    path.cubicTo(3, 15, 5.5, 13.5, 9, 13.5)
+    path.cubicTo(12.5, 13.5, 15, 15, 15, 19.5)
+    p.drawPath(path)
+    p.drawEllipse(QPointF(16.5, 7.5), 2.6, 2.6)
+    back = QPainterPath()
+    back.moveTo(15.5, 12.3)
+    back.cubicTo(19, 12, 21, 13.8, 21, 17.5)
+    p.drawPath(back)
+
+
 def _ledger(p: QPainter) -> None:
     p.drawRoundedRect(QRectF(5, 4, 14, 17), 1.5, 1.5)
     p.drawLine(QPointF(9, 4), QPointF(9, 21))
@@ -261,6 +275,7 @@ _DRAWINGS: dict[str, Draw] = {
     "next": _down,
     "identify": _identify,
     "register": _person_plus,
+    "users": _people,
     "audit": _ledger,
     "settings": _sliders,
     "logout": _logout,

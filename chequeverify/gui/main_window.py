@@ -168,6 +168,8 @@ class MainWindow(QMainWindow):
                                       "Decisions and events, exports, audit-chain check")  # fmt: skip
         self.act_settings = self._action("&Thresholds…", self.open_settings, "Ctrl+,", "settings",
                                          "Decision thresholds")  # fmt: skip
+        self.act_users = self._action("U&sers…", self.open_users, "Ctrl+Shift+M", "users",
+                                      "Users and their roles")  # fmt: skip
         self.act_logout = self._action("&Log out", self.logout, "Ctrl+Shift+Q", "logout")
         self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.act_shortcuts = self._action("&Keyboard shortcuts", self.show_shortcuts, "F1")
@@ -192,7 +194,8 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&View")
         m.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_zoom_box])
         self.workspace_menu = mb.addMenu("&Workspace")
-        self.workspace_menu.addActions([self.act_register, self.act_approvals, self.act_audit, self.act_settings])
+        self.workspace_menu.addActions([self.act_register, self.act_approvals, self.act_audit, self.act_settings,
+                                        self.act_users])  # fmt: skip
         m = mb.addMenu("&Help")
         m.addActions([self.act_shortcuts, self.act_about])
 
@@ -215,6 +218,7 @@ class MainWindow(QMainWindow):
         tb.addAction(self.act_approvals)
         tb.addAction(self.act_audit)
         tb.addAction(self.act_settings)
+        tb.addAction(self.act_users)
         for a in (self.act_prev, self.act_next, self.act_pause):
             w = tb.widgetForAction(a)
             if isinstance(w, QToolButton):
@@ -386,6 +390,7 @@ class MainWindow(QMainWindow):
         self.act_approvals.setVisible(can("approve") or can("approve_override"))
         self.act_audit.setVisible(can("audit"))
         self.act_settings.setVisible(can("thresholds"))
+        self.act_users.setVisible(can("users"))
         self.workspace_menu.menuAction().setVisible(any(a.isVisible() for a in self.workspace_menu.actions()))
         verifies = can("verify")
         for a in (self.act_open, self.act_open_folder, self.act_pause, self.act_reverify, self.act_reset_box):
@@ -974,6 +979,12 @@ class MainWindow(QMainWindow):
         from chequeverify.gui.audit import AuditDialog
 
         return self._singleton("audit", lambda: AuditDialog(self.session, self.runner, self.settings, self))
+
+    def open_users(self) -> QWidget:
+        from chequeverify.gui.users import UsersDialog
+
+        name = self.user.name if self.user is not None else ""
+        return self._singleton("users", lambda: UsersDialog(self.session, self.runner, self, user_name=name))
 
     def open_settings(self) -> QWidget:
         from chequeverify.gui.settings import ThresholdsDialog
