@@ -33,8 +33,8 @@ MAX_PAGES = 16
 
 # --- signature normalisation ---------------------------------------------
 #: network input, height × width in pixels (ink = 1.0 after normalisation)
-INPUT_HEIGHT = 96
-INPUT_WIDTH = 192
+INPUT_HEIGHT = 80
+INPUT_WIDTH = 240
 
 
 def data_home() -> Path:

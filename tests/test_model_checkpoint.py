@@ -1,0 +1,137 @@
+"""Typed checkpoints: round trip, checksum, version and structure checks; score functions."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from chequeverify.errors import ModelError
+from chequeverify.imaging.normalise import NORMALISATION_VERSION
+from chequeverify.model import ScoreFunction, Thresholds, load_model
+from chequeverify.model.checkpoint import FORMAT_VERSION, read_card, save_checkpoint
+from chequeverify.model.networks import build_network
+
+ARGS = {"widths": [8, 8, 16, 16], "embedding_dim": 16}
+
+
+def write_tiny_checkpoint(folder, method="mean-cosine", seed=0):
+    torch.manual_seed(seed)
+    net = build_network("signet-lite", **ARGS)
+    cohort = torch.nn.functional.normalize(torch.randn(40, 16), dim=1)
+    fields = dict(
+        architecture="signet-lite",
+        architecture_args=ARGS,
+        input_height=40,
+        input_width=120,
+        normalisation_version=NORMALISATION_VERSION,
+        embedding_dim=16,
+        scoring={"method": method, "top": 0},
+        thresholds=Thresholds(decision=0.5, accept=0.7, reject=0.3, chosen_on="test", rule="test"),
+        training={"data": ["synthetic"]},
+    )
+    return save_checkpoint(folder, "tiny", fields, net.state_dict(), {"cohort": cohort} if method == "snorm" else {})
+
+
+def signature(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    img = np.full((100, 300), 240, np.uint8)
+    for _ in range(6):
+        x0, y0 = rng.integers(20, 260), rng.integers(20, 80)
+        for t in range(60):
+            x, y = int(x0 + t * 0.6), int(y0 + 12 * np.sin(t / 6 + seed))
+            img[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2] = 30
+    return img
+
+
+def test_round_trip_and_embed(tmp_path):
+    card = write_tiny_checkpoint(tmp_path)
+    model = load_model(tmp_path / "tiny.json")
+    assert model.model_id == f"tiny:{card.weights_sha256[:12]}"
+    assert model.card.format_version == FORMAT_VERSION
+    emb = model.embed([signature(1), signature(2)])
+    assert emb.shape == (2, 16) and emb.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, rtol=1e-5)
+    # deterministic: the same image gives the same embedding
+    np.testing.assert_allclose(model.embed([signature(1)])[0], emb[0], rtol=1e-5, atol=1e-6)
+    # the card on disk is plain JSON with the agreed fields
+    raw = json.loads((tmp_path / "tiny.json").read_text())
+    for key in ("architecture", "input_height", "embedding_dim", "thresholds", "training", "weights_sha256", "scoring"):
+        assert key in raw
+
+
+def test_tampered_weights_are_refused(tmp_path):
+    write_tiny_checkpoint(tmp_path)
+    weights = tmp_path / "tiny.pt"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="checksum"):
+        load_model(tmp_path / "tiny.json")
+
+
+def test_other_format_version_is_refused(tmp_path):
+    write_tiny_checkpoint(tmp_path)
+    card = tmp_path / "tiny.json"
+    raw = json.loads(card.read_text())
+    raw["format_version"] = FORMAT_VERSION + 1
+    card.write_text(json.dumps(raw))
+    with pytest.raises(ModelError, match="format version"):
+        read_card(card)
+
+
+def test_missing_and_garbled_cards(tmp_path):
+    with pytest.raises(ModelError, match="not found"):
+        load_model(tmp_path / "absent.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ModelError, match="cannot be read"):
+        load_model(tmp_path / "bad.json")
+
+
+def test_pickled_code_is_never_executed(tmp_path):
+    """A weights file carrying a pickled object is refused even with a matching checksum."""
+    import hashlib
+
+    write_tiny_checkpoint(tmp_path)
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("executed",))
+
+    torch.save({"state_dict": {}, "evil": Evil()}, tmp_path / "tiny.pt")
+    card = tmp_path / "tiny.json"
+    raw = json.loads(card.read_text())
+    raw["weights_sha256"] = hashlib.sha256((tmp_path / "tiny.pt").read_bytes()).hexdigest()
+    card.write_text(json.dumps(raw))
+    with pytest.raises(ModelError, match="cannot be read"):
+        load_model(card)
+
+
+@pytest.mark.parametrize("method", ["mean-cosine", "snorm"])
+def test_score_functions_agree_between_single_many_and_groups(method):
+    rng = np.random.default_rng(0)
+    unit = lambda a: (a / np.linalg.norm(a, axis=-1, keepdims=True)).astype(np.float32)  # noqa: E731
+    cohort = unit(rng.normal(size=(50, 16)))
+    fn = ScoreFunction(method, cohort)
+    refs = unit(rng.normal(size=(12, 16)))
+    groups = np.repeat([7, 3, 9], 4)
+    q = unit(rng.normal(size=16))
+    ids, scores = fn.score_groups(q, refs, groups)
+    assert list(ids) == [3, 7, 9]
+    for gid, s in zip(ids, scores):
+        assert s == pytest.approx(fn.score(q, refs[groups == gid]), abs=1e-5)
+    many = fn.score_many(np.stack([q, q]), refs[:4])
+    assert many[0] == pytest.approx(fn.score(q, refs[:4]), abs=1e-6)
+
+
+def test_a_reference_scores_higher_than_a_stranger():
+    rng = np.random.default_rng(1)
+    unit = lambda a: (a / np.linalg.norm(a, axis=-1, keepdims=True)).astype(np.float32)  # noqa: E731
+    cohort = unit(rng.normal(size=(50, 16)))
+    refs = unit(rng.normal(size=(3, 16)))
+    close = unit(refs.mean(0) + 0.05 * rng.normal(size=16))
+    far = unit(rng.normal(size=16))
+    for fn in (ScoreFunction("mean-cosine"), ScoreFunction("snorm", cohort), ScoreFunction("snorm", cohort, top=10)):
+        assert fn.score(close, refs) > fn.score(far, refs)
