@@ -247,7 +247,7 @@ def test_audit_view_filters_exports_and_checks_the_chain(qtbot, world, runner, t
     dlg.kind.setCurrentText("verified")
     dlg.refresh()
     qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
-    decisions = {dlg.decisions_model.item(r, 7).text() or dlg.decisions_model.item(r, 6).text()
+    decisions = {dlg.decisions_model.item(r, 6).text() or dlg.decisions_model.item(r, 5).text()
                  for r in range(dlg.decisions_model.rowCount())}  # fmt: skip
     assert decisions == {"REJECT"}
     assert {dlg.events_model.item(r, 3).text() for r in range(dlg.events_model.rowCount())} == {"verified"}

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 from chequeverify.gui import icons, theme
 from chequeverify.gui.workers import Runner
 
-DECISION_COLUMNS = ("Cheque", "Verified (UTC)", "Account", "Holder", "File", "Score", "Model", "Clerk", "Status",
-                    "Decided by", "Reason", "Verified by")  # fmt: skip
+DECISION_COLUMNS = ("Cheque", "Verified (UTC)", "Account", "File", "Score", "Model", "Clerk", "Status", "Verified by",
+                    "Decided by", "Reason")  # fmt: skip
 EVENT_COLUMNS = ("#", "When (UTC)", "User", "Event", "Account", "Subject", "Details")
 EVENT_KINDS = ("", "login", "login_failed", "logout", "account_added", "signatory_added", "reference_added",
                "reference_approved", "reference_refused", "reference_retirement_requested", "reference_retired",
@@ -57,9 +57,11 @@ def _when(text: str | None) -> str:
     return theme.when(text)
 
 
-def _item(text, *, align_right: bool = False, colour: str | None = None, sort=None) -> QStandardItem:
+def _item(text, *, align_right: bool = False, colour: str | None = None, sort=None, tip: str = "") -> QStandardItem:
     it = QStandardItem("" if text is None else str(text))
     it.setEditable(False)
+    if tip:
+        it.setToolTip(tip)
     if align_right:
         it.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     if colour:
@@ -142,7 +144,11 @@ class AuditDialog(QDialog):
         self.events_model.setHorizontalHeaderLabels(list(EVENT_COLUMNS))
         self.decisions_view = self._table(self.decisions_model)
         self.events_view = self._table(self.events_model)
-        self.decisions_view.horizontalHeader().setSectionResizeMode(10, QHeaderView.ResizeMode.Stretch)
+        dh = self.decisions_view.horizontalHeader()
+        dh.setSectionResizeMode(len(DECISION_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        dh.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)  # the file: long names are elided
+        dh.resizeSection(3, 170)
+        self.decisions_view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.events_view.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
         self.tabs.addTab(self.decisions_view, "Decisions")
         self.tabs.addTab(self.events_view, "Events")
@@ -173,6 +179,7 @@ class AuditDialog(QDialog):
         self.last_check = None
         self.last_error: BaseException | None = None
         self._tab_changed(0)
+        self.decisions_view.setFocus()
         self.refresh()
 
     def _submit(self, fn, *args, **kwargs) -> int:
@@ -233,15 +240,14 @@ class AuditDialog(QDialog):
                 m.appendRow([
                     _item(r.cheque_id, align_right=True, sort=r.cheque_id),
                     _item(_when(r.verified_at), sort=r.verified_at),
-                    _item(r.account, sort=r.account), _item(r.holder, sort=r.holder),
-                    _item(r.file_name or "", sort=r.file_name or ""),
+                    _item(r.account, sort=r.account, tip=r.holder), _item(r.file_name or "", sort=r.file_name or ""),
                     _item(f"{r.score:.3f}" if math.isfinite(r.score) else "—", align_right=True,
                           sort=r.score if math.isfinite(r.score) else -1e9),
                     _item(model, colour=theme.decision_colour(model).name(), sort=model),
                     _item(final, colour=theme.decision_colour(final).name() if final else None, sort=final),
                     _item(r.decision_status.replace("_", " "), sort=r.decision_status),
-                    _item(r.decided_by or "", sort=r.decided_by or ""), _item(r.reason or "", sort=r.reason or ""),
-                    _item(r.verified_by, sort=r.verified_by),
+                    _item(r.verified_by, sort=r.verified_by), _item(r.decided_by or "", sort=r.decided_by or ""),
+                    _item(r.reason or "", sort=r.reason or ""),
                 ])  # fmt: skip
         else:
             m = self.events_model

@@ -286,6 +286,7 @@ class MainWindow(QMainWindow):
         self.progress_label = QLabel("")
         self.progress_label.setObjectName("Muted")
         self.progress_label.setFont(theme.font(-1))
+        self.progress_label.setWordWrap(True)
         left.body.addWidget(self.progress)
         left.body.addWidget(self.progress_label)
         split.addWidget(left)

@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 from chequeverify import config
-from chequeverify.errors import InvalidInput, StorageError
+from chequeverify.errors import ChequeVerifyError, InvalidInput, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ HISTORY: tuple[tuple[str, int, str, int], ...] = (
     ("ACC-1001", 46, "genuine", 6), ("ACC-1001", 46, "forged", 0), ("ACC-1002", 47, "genuine", 7),
     ("ACC-1002", 48, "forged", 1), ("ACC-1004", 51, "genuine", 8), ("ACC-1004", 51, "forged", 2),
     ("ACC-1005", 52, "genuine", 9), ("ACC-1003", 49, "genuine", 7), ("ACC-1003", 50, "forged", 4),
-    ("ACC-1002", 48, "genuine", 20),
+    ("ACC-1002", 48, "genuine", 20), ("ACC-1001", 55, "genuine", 12),
 )  # fmt: skip
 
 
@@ -358,20 +358,23 @@ def _build(folder: Path, model: Any, source: SignatureSource, say, t0: float) ->
 
         # a little history: verified and decided cheques, an override waiting for approval
         decided = 0
+        override_sent = False
         for k, (number, writer, kind, index) in enumerate(HISTORY):
             sig = source.genuine(writer, index) if kind == "genuine" else source.forged(writer, index)
             cheque = draw_demo_cheque(sig, by_number[number], seed=2000 + k)
             who = clerk if k % 3 else checker
             try:
                 v = who.verify(cheque, number, amount="100.00")
-            except Exception as exc:  # noqa: BLE001 - a history cheque the reader cannot use is skipped, not fatal
+            except ChequeVerifyError as exc:  # a history cheque the reader cannot use is skipped, not fatal
                 log.warning("demo history cheque %d skipped: %s", k, exc)
                 continue
             model_says = str(v.decision)
-            if k == 3 and model_says != "ACCEPT":
-                who.decide(v.cheque_id, "ACCEPT", "customer confirmed the cheque by phone")  # waits for approval
+            if model_says == "REJECT" and not override_sent:
+                # the clerk overrides a REJECT: it waits in the supervisors' approvals
+                clerk.decide(v.cheque_id, "ACCEPT", "the customer phoned to confirm this cheque")
+                override_sent = True
             elif model_says == "REFER":
-                final = "ACCEPT" if kind == "genuine" else "REJECT"
+                final = "ACCEPT" if kind == "genuine" and writer != 55 else "REJECT"
                 who.decide(v.cheque_id, final, "compared with the specimen card at the counter")
             else:
                 who.decide(v.cheque_id, model_says, "")
