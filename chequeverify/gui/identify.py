@@ -45,6 +45,14 @@ class IdentifyDialog(QDialog):
         summary.setTextFormat(Qt.TextFormat.RichText)
         top.addWidget(summary, 1)
         lay.addLayout(top)
+        top = ident.candidates[0] if ident.candidates else None
+        if not ident.watchlist_hits and top is not None and top.watchlist:
+            note = QLabel(f"The closest match is on a watch-list of known forgers: {top.signatory} ({top.account}), "
+                          f"score {top.score:.3f}, below the accept threshold. Look closely.")  # fmt: skip
+            note.setWordWrap(True)
+            note.setStyleSheet(f"background: {theme.TINTS['referred']}; color: {theme.REFER}; font-weight: 600;"
+                               "border-radius: 6px; padding: 8px;")  # fmt: skip
+            lay.addWidget(note)
         if ident.watchlist_hits:
             warn = QLabel("⚠  This signature matches a known forger on a watch-list: "
                           + ", ".join(f"{c.signatory} ({c.account})" for c in ident.watchlist_hits))  # fmt: skip
@@ -62,7 +70,8 @@ class IdentifyDialog(QDialog):
             h = QLabel(text)
             h.setObjectName("PanelTitle")
             grid.addWidget(h, 0, col)
-        scale = score_scale(ident.accept, ident.accept - 0.1, *[c.score for c in ident.candidates])
+        reject = float(images.get("reject", ident.accept - 0.1))
+        scale = score_scale(ident.accept, reject, *[c.score for c in ident.candidates])
         self.rows: list[tuple[QLabel, ScoreBar]] = []
         for i, c in enumerate(ident.candidates, start=1):
             rank = QLabel(str(c.rank))
@@ -74,7 +83,7 @@ class IdentifyDialog(QDialog):
             tile = SignatureTile(size=QSize(150, 60))
             tile.set_image(images.get(("candidate", c.signatory_id)))
             bar = ScoreBar()
-            bar.set_score(c.score if math.isfinite(c.score) else float("nan"), ident.accept, ident.accept - 0.1, scale)
+            bar.set_score(c.score if math.isfinite(c.score) else float("nan"), ident.accept, reject, scale)
             grid.addWidget(rank, i, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(who, i, 1)
             grid.addWidget(tile, i, 2)

@@ -83,7 +83,9 @@ def identify(session, path: Path, box: Box | None):
     from chequeverify.gui.identify import identification_images
 
     ident = session.identify(path, cheque=True, box=box)
-    return ident, identification_images(ident)
+    images = identification_images(ident)
+    images["reject"] = session.thresholds().reject  # the bars show both thresholds, as on a verification
+    return ident, images
 
 
 def scan_paths(paths: list[Path], suffixes: set[str]) -> list[Path]:
