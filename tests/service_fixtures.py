@@ -142,7 +142,7 @@ class FakeModel:
         self.calls += 1
         out = []
         for image in images:
-            x = normalise_signature(image)  # 96×192, raises SignatureNotFound on blank
+            x = normalise_signature(image, 96, 192)  # raises SignatureNotFound on blank
             pooled = x.reshape(12, 8, 24, 8).mean(axis=(1, 3)).ravel()
             out.append(pooled / (np.linalg.norm(pooled) + 1e-9))
         return np.asarray(out, np.float32).reshape(len(out), self.embedding_dim)

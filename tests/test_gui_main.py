@@ -427,25 +427,24 @@ def test_log_out_returns_to_the_sign_in(qtbot, world, monkeypatch):
     desk.runner.wait(10_000)
 
 
-def test_the_interpreter_survives_pysides_missing_references(qapp):
+def test_the_installed_pyside_keeps_its_references_to_none_and_true(qapp):
+    """PySide6 6.12.0 drops a reference to None per void call and to True per emit on
+    Python 3.11, crashing a session minutes in; pyproject.toml pins below it."""
     import sys
 
     from PySide6.QtCore import QObject, Signal
 
-    from chequeverify.gui import refcounts
-
     class Emitter(QObject):
         ping = Signal(int)
 
-    guarded = refcounts.guard()
-    assert guarded == refcounts._applied
     probe, emitter = QObject(), Emitter()
     emitter.ping.connect(lambda _n: None)
-    for _ in range(20_000):  # more void calls and emits than None and True have references on a bare 3.11
+    none_before, true_before = sys.getrefcount(None), sys.getrefcount(True)
+    for _ in range(2_000):
         probe.setObjectName("")
         emitter.ping.emit(1)
-    if guarded:
-        assert sys.getrefcount(None) > 1_000_000 and sys.getrefcount(True) > 1_000_000
+    assert sys.getrefcount(None) >= none_before - 100
+    assert sys.getrefcount(True) >= true_before - 100
 
 
 def test_account_from_file_name():
