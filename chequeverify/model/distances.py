@@ -89,6 +89,32 @@ class DifferenceHead(Distance):
         return self.pairwise(aa, bb).reshape(n, m)
 
 
+class FeatureMapHead(nn.Module):
+    """A learnt metric over the *spatial* difference of two feature maps.
+
+    ``|f(a) − f(b)|`` and ``f(a) ⊙ f(b)`` are compared position by position
+    (the twin network's feature maps before pooling, ``N×C×h×w``), so that
+    local evidence — a stroke drawn differently in one place, the tremor of
+    a copied loop — is not averaged away before the comparison, as it is
+    with pooled embeddings. Output: ``N`` similarity logits (larger = same
+    writer). ``is_inverted`` in the sense of :class:`Distance`.
+    """
+
+    is_inverted = True
+
+    def __init__(self, channels: int, hidden: int = 64) -> None:
+        super().__init__()
+        self.reduce = nn.Sequential(nn.Conv2d(2 * channels, hidden, 1), nn.ReLU(inplace=True))
+        self.mix = nn.Sequential(nn.Conv2d(hidden, hidden, 3, padding=1), nn.ReLU(inplace=True))
+        self.out = nn.Linear(2 * hidden, 1)
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([(a - b).abs(), a * b], dim=1)
+        x = self.mix(self.reduce(x))
+        pooled = torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1)
+        return self.out(pooled).squeeze(1)
+
+
 DISTANCES = {
     "euclidean": EuclideanDistance,
     "cosine": CosineSimilarity,

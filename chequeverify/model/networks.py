@@ -50,7 +50,9 @@ class SigNetLite(nn.Module):
     GeM pooling, a linear projection and L2 normalisation.
     """
 
-    def __init__(self, widths: tuple[int, int, int, int] = (24, 48, 96, 160), embedding_dim: int = 128) -> None:
+    def __init__(
+        self, widths: tuple[int, int, int, int] = (24, 48, 96, 160), embedding_dim: int = 128, dropout: float = 0.0
+    ) -> None:
         super().__init__()
         a, b, c, d = widths
         layers: list[nn.Module] = []
@@ -61,12 +63,18 @@ class SigNetLite(nn.Module):
         layers += conv_bn_relu(d, d)
         self.features = nn.Sequential(*layers)
         self.pool = GeneralisedMeanPool()
+        # dropout only acts while training (regularises against memorising the training writers)
+        self.dropout = nn.Dropout(dropout)
         self.project = nn.Linear(d, embedding_dim)
         self.embedding_dim = embedding_dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``N×1×H×W float32`` (ink = 1) → ``N×D`` unit-norm embeddings."""
-        z = self.project(self.pool(self.features(x)))
+        return self.embed_features(self.features(x))
+
+    def embed_features(self, maps: torch.Tensor) -> torch.Tensor:
+        """Feature maps ``N×C×h×w`` (from :attr:`features`) → ``N×D`` unit-norm embeddings."""
+        z = self.project(self.dropout(self.pool(maps)))
         return F.normalize(z.float(), dim=1)
 
 

@@ -52,6 +52,11 @@ class DataSpec:
     def name(self) -> str:
         return self.root.name
 
+    @property
+    def label(self) -> str:
+        """``set:writers`` without the machine's path (for model cards)."""
+        return f"{self.name}:{format_ranges(self.writers)}" if self.writers else self.name
+
     def __str__(self) -> str:
         return f"{self.root}:{format_ranges(self.writers)}" if self.writers else str(self.root)
 

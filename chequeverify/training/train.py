@@ -35,7 +35,7 @@ import torch
 from torch.nn import functional as F
 
 from chequeverify.model.checkpoint import ModelCard
-from chequeverify.model.distances import CosineSimilarity
+from chequeverify.model.distances import CosineSimilarity, FeatureMapHead
 from chequeverify.model.losses import ContrastiveLoss, ProxyClassifierLoss, TripletLoss
 from chequeverify.model.networks import build_network
 from chequeverify.training.datasets import DataSpec, SignatureArrays
@@ -51,6 +51,7 @@ class TrainConfig:
     architecture: str = "signet-lite"
     widths: tuple[int, int, int, int] = (24, 48, 96, 160)
     embedding_dim: int = 128
+    dropout: float = 0.0
     input_height: int = 80
     input_width: int = 240
     epochs: int = 30
@@ -65,7 +66,9 @@ class TrainConfig:
     warmup_epochs: int = 3
     contrastive_weight: float = 0.0
     proxy_weight: float = 1.0
+    pair_head_weight: float = 0.0
     augment: bool = True
+    augment_ink: bool = False
     seed: int = 0
     device: str = "auto"
     threads: int = 0
@@ -122,12 +125,37 @@ class BatchSampler:
         return np.concatenate(idx)
 
 
-def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """``N×1×H×W`` in [0,1] → the same, with per-image random affine, stroke width and darkness.
+def pair_indices(writers: np.ndarray, genuine: np.ndarray, rng: np.random.Generator):
+    """Pairs for the feature-map head from a writer-balanced batch.
+
+    Per writer: every pair of its genuine signatures (target 1), every
+    genuine × skilled-forgery pair (target 0), and each genuine against a
+    genuine of another writer (target 0). Returns index arrays a, b and the
+    float32 targets.
+    """
+    a, b, t = [], [], []
+    for w in np.unique(writers):
+        g = np.nonzero((writers == w) & genuine)[0]
+        f = np.nonzero((writers == w) & ~genuine)[0]
+        others = np.nonzero((writers != w) & genuine)[0]
+        for i in range(len(g)):
+            for j in range(i + 1, len(g)):
+                a.append(g[i]); b.append(g[j]); t.append(1.0)
+            for k in f:
+                a.append(g[i]); b.append(k); t.append(0.0)
+            if len(others):
+                a.append(g[i]); b.append(int(rng.choice(others))); t.append(0.0)
+    return np.array(a), np.array(b), np.array(t, np.float32)
+
+
+def augment_batch(x: torch.Tensor, generator: torch.Generator, ink: bool = False) -> torch.Tensor:
+    """``N×1×H×W`` in [0,1] → the same, with a per-image random affine (and optionally ink changes).
 
     Small rotations (±6°), scale (0.85-1.1, anisotropic), shear and shifts
-    imitate how one writer's signatures vary; stroke width changes imitate
-    pens; darkness changes imitate pressure and scanners.
+    imitate how one writer's signatures vary. ``ink`` adds stroke-width and
+    darkness changes (pens, scanners) — off by default: a forger writes
+    slowly, with heavier, blunter strokes, and a network made blind to
+    stroke width and pressure loses that evidence.
     """
     n = x.shape[0]
     dev = x.device
@@ -149,6 +177,8 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     )
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    if not ink:
+        return x.clamp(0, 1)
     # stroke width: a third thicker (3×3 max), a third thinner (3×3 min on the ink), a third unchanged
     r = torch.rand(n, generator=generator).to(dev)
     thick = F.max_pool2d(x, 3, 1, 1)
@@ -175,13 +205,18 @@ class Trainer:
         self.images = torch.from_numpy(self.train.images)  # uint8, stays on CPU
         nw = len(self.train.writers)
         self.classes = torch.from_numpy(np.where(self.train.genuine, self.train.writer, self.train.writer + nw))
-        self.network = build_network(cfg.architecture, widths=tuple(cfg.widths), embedding_dim=cfg.embedding_dim)
+        self.network = build_network(
+            cfg.architecture, widths=tuple(cfg.widths), embedding_dim=cfg.embedding_dim, dropout=cfg.dropout
+        )
         self.network.to(self.device)
         self.proxy = ProxyClassifierLoss(2 * nw, cfg.embedding_dim).to(self.device)
         self.triplet_semi = TripletLoss(CosineSimilarity(), cfg.triplet_margin, "semi-hard")
         self.triplet_hard = TripletLoss(CosineSimilarity(), cfg.triplet_margin, "batch-hard")
         self.contrastive = ContrastiveLoss(CosineSimilarity(), pos_margin=0.8, neg_margin=0.3)
+        self.head = FeatureMapHead(cfg.widths[-1]).to(self.device) if cfg.pair_head_weight else None
         params = list(self.network.parameters()) + list(self.proxy.parameters())
+        if self.head is not None:
+            params += list(self.head.parameters())
         self.opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         total = cfg.epochs * cfg.steps_per_epoch
         warm = cfg.steps_per_epoch
@@ -201,6 +236,7 @@ class Trainer:
         state = {
             "network": self.network.state_dict(),
             "proxy": self.proxy.state_dict(),
+            "head": self.head.state_dict() if self.head is not None else {},
             "opt": self.opt.state_dict(),
             "sched": self.sched.state_dict(),
             "epoch": self.epoch,
@@ -218,6 +254,8 @@ class Trainer:
         state = torch.load(self.cfg.out / "state.pt", map_location=self.device, weights_only=True)
         self.network.load_state_dict(state["network"])
         self.proxy.load_state_dict(state["proxy"])
+        if self.head is not None:
+            self.head.load_state_dict(state["head"])
         self.opt.load_state_dict(state["opt"])
         self.sched.load_state_dict(state["sched"])
         self.epoch = int(state["epoch"])
@@ -236,15 +274,24 @@ class Trainer:
         idx = torch.from_numpy(self.sampler.batch())
         x = self.images[idx].to(self.device, non_blocking=True).float().div_(255).unsqueeze(1)
         if cfg.augment:
-            x = augment_batch(x, self.gen)
+            x = augment_batch(x, self.gen, cfg.augment_ink)
         writers = torch.from_numpy(self.train.writer)[idx].to(self.device)
         genuine = torch.from_numpy(self.train.genuine)[idx].to(self.device)
         classes = self.classes[idx].to(self.device)
         use_bf16 = cfg.bf16 and self.device.type in ("cpu", "cuda")
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
-            emb = self.network(x)
-        emb = emb.float()
         parts: dict[str, torch.Tensor] = {}
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
+            maps = self.network.features(x)
+            emb = self.network.embed_features(maps)
+            if self.head is not None:
+                a, b, target = pair_indices(writers.cpu().numpy(), genuine.cpu().numpy(), self.rng)
+                logits = self.head(maps[a], maps[b]).float()
+                target_t = torch.from_numpy(target).to(self.device)
+                pos_weight = torch.tensor((target == 0).sum() / max((target == 1).sum(), 1), device=self.device)
+                parts["pair"] = cfg.pair_head_weight * F.binary_cross_entropy_with_logits(
+                    logits, target_t, pos_weight=pos_weight
+                )
+        emb = emb.float()
         if cfg.triplet_weight:
             trip = self.triplet_semi if self.epoch < cfg.warmup_epochs else self.triplet_hard
             parts["triplet"] = cfg.triplet_weight * trip(emb, writers, genuine)
@@ -260,7 +307,7 @@ class Trainer:
         self.sched.step()
         out = {k: float(v.detach()) for k, v in parts.items()}
         # collapse guard: the spread of the embeddings in the batch
-        out["spread"] = float(emb.std(0).sum())
+        out["spread"] = float(emb.detach().std(0).sum())
         return out
 
     def embed_arrays(self, images: np.ndarray, batch: int = 256) -> np.ndarray:
@@ -285,7 +332,43 @@ class Trainer:
             s = summarise(scores)
             out[f"val_eer_skilled_k{k}"] = s["eer_skilled"]
             out[f"val_eer_random_k{k}"] = s["eer_random"]
-        out["val_eer_skilled"] = out["val_eer_skilled_k1"]
+        if self.head is not None:
+            out.update(self.validate_head())
+        out["val_eer_skilled"] = out.get("val_head_eer_skilled_k1", out["val_eer_skilled_k1"])
+        return out
+
+    def validate_head(self) -> dict[str, float]:
+        """Protocol EERs when the score is the mean head logit over the K references."""
+        from chequeverify.training.metrics import equal_error_rate
+
+        assert self.val is not None and self.head is not None
+        self.network.eval(); self.head.eval()
+        maps = []
+        with torch.inference_mode():
+            for i in range(0, len(self.val.images), 256):
+                x = torch.from_numpy(self.val.images[i : i + 256]).float().div_(255).unsqueeze(1)
+                maps.append(self.network.features(x))
+            maps_t = torch.cat(maps)
+            out = {}
+            v = self.val
+            firsts = {w: np.nonzero((v.writer == w) & v.genuine)[0] for w in range(len(v.writers))}
+            for k in (1, 5):
+                gen, skl, rnd = [], [], []
+                for w, g in firsts.items():
+                    if len(g) <= k:
+                        continue
+                    forged = np.nonzero((v.writer == w) & ~v.genuine)[0]
+                    others = np.array([gg[0] for ww, gg in firsts.items() if ww != w and len(gg)])
+                    queries = np.concatenate([g[k:], forged, others])
+                    ref = maps_t[g[:k]]
+                    q = maps_t[queries]
+                    sc = torch.stack([self.head(q, ref[j : j + 1].expand_as(q)) for j in range(k)]).mean(0).numpy()
+                    n1, n2 = len(g) - k, len(forged)
+                    gen.append(sc[:n1]); skl.append(sc[n1 : n1 + n2]); rnd.append(sc[n1 + n2 :])
+                gen_a, skl_a, rnd_a = np.concatenate(gen), np.concatenate(skl), np.concatenate(rnd)
+                out[f"val_head_eer_skilled_k{k}"] = equal_error_rate(gen_a, skl_a)[0]
+                out[f"val_head_eer_random_k{k}"] = equal_error_rate(gen_a, rnd_a)[0]
+        self.network.train(); self.head.train()
         return out
 
     def run(self) -> None:
@@ -332,8 +415,8 @@ class Trainer:
         network.load_state_dict(state)
         best_epoch = min(self.history, key=lambda h: h.get("val_eer_skilled", 1.0))["epoch"] if self.history else None
         info = {
-            "data": [str(s) for s in self.cfg.data],
-            "validation": [str(s) for s in self.cfg.validation],
+            "data": [s.label for s in self.cfg.data],
+            "validation": [s.label for s in self.cfg.validation],
             "images": int(len(self.train.images)),
             "writers": int(len(self.train.writers)),
             "epochs": self.epoch,

@@ -1,0 +1,67 @@
+"""Verification metrics against values worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chequeverify.training.evaluate import ProtocolScores, protocol_scores, summarise
+from chequeverify.training.metrics import (
+    auc,
+    equal_error_rate,
+    frr_at_far,
+    rates_at,
+    threshold_at_far,
+    threshold_at_frr,
+)
+
+
+def test_rates_at_a_threshold():
+    g, i = np.array([0.9, 0.8, 0.4, 0.7]), np.array([0.1, 0.5, 0.75, 0.2])
+    frr, far = rates_at(g, i, 0.6)
+    assert frr == 0.25 and far == 0.25
+
+
+def test_eer_by_hand():
+    g = np.array([0.9, 0.8, 0.7, 0.3])
+    i = np.array([0.1, 0.2, 0.35, 0.75])
+    eer, t = equal_error_rate(g, i)
+    # at t in (0.35, 0.7]: FRR = 1/4 (0.3), FAR = 1/4 (0.75)
+    assert eer == pytest.approx(0.25)
+    assert 0.35 < t <= 0.7
+    assert equal_error_rate(np.array([0.9, 0.8]), np.array([0.1, 0.2]))[0] == 0.0
+
+
+def test_auc_by_hand():
+    g, i = np.array([0.9, 0.6]), np.array([0.5, 0.7, 0.6])
+    # pairs: 0.9 beats all 3; 0.6 beats 0.5, ties 0.6 (1/2), loses to 0.7 → (3 + 1.5) / 6
+    assert auc(g, i) == pytest.approx(4.5 / 6)
+
+
+def test_frr_at_far_and_threshold_helpers():
+    rng = np.random.default_rng(0)
+    g, i = rng.normal(2, 1, 1000), rng.normal(0, 1, 1000)
+    frr, t = frr_at_far(g, i, 0.01)
+    assert (i >= t).mean() <= 0.01 and abs(frr - (g < t).mean()) < 1e-12
+    t_far = threshold_at_far(i, 0.05)
+    assert (i >= t_far).mean() <= 0.05 and (i >= np.nextafter(t_far, -np.inf) - 1e-3).mean() > 0.04
+    t_frr = threshold_at_frr(g, 0.05)
+    assert (g < t_frr).mean() <= 0.05
+
+
+def test_protocol_counts_and_reference_choice():
+    """Two writers, K = 2: references are the first two genuine of each writer."""
+
+    class Data:
+        writers = ["s/1", "s/2"]
+        writer = np.array([0, 0, 0, 0, 0, 1, 1, 1])
+        genuine = np.array([True, True, True, True, False, True, True, True])
+
+    emb = np.eye(8, 4, dtype=np.float32)
+    emb[:] = 0
+    emb[:, 0] = 1  # everything identical: every score is 1
+    s = protocol_scores(emb, Data, 2)
+    # writer 1: 2 genuine queries, 1 skilled, 1 random (writer 2's first); writer 2: 1 genuine, 0 skilled, 1 random
+    assert (s.genuine.size, s.skilled.size, s.random.size, s.writers) == (3, 1, 2, 2)
+    out = summarise(ProtocolScores(np.array([0.9, 0.8]), np.array([0.1]), np.array([0.2, 0.95]), 1), threshold=0.5)
+    assert out["eer_skilled"] == 0.0 and out["operational"]["far_random"] == 0.5
