@@ -33,13 +33,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--writers-per-batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--input-size", default=f"{config.INPUT_HEIGHT}x{config.INPUT_WIDTH}", metavar="HxW")
-    p.add_argument("--widths", default="24,48,96,160", help="channels of the four CNN stages")
+    p.add_argument("--widths", default="16,32,64,128", help="channels of the four CNN stages")
     p.add_argument("--embedding-dim", type=int, default=128)
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-resume", action="store_true", help="start again even if DIR holds a run")
     p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--triplet-weight", type=float, default=1.0, help="triplet loss (genuine anchors, forgeries as negatives)")
+    p.add_argument("--contrastive-weight", type=float, default=1.0, help="contrastive loss on every pair of the batch")
+    p.add_argument("--proxy-weight", type=float, default=0.0,
+                   help="auxiliary writer classification (additive-margin softmax); it memorises training writers, so off by default")
+    p.add_argument("--batch-hard-after", type=int, default=1000, metavar="EPOCHS",
+                   help="semi-hard triplet mining for this many epochs, then batch-hard (default: semi-hard throughout)")
+    p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--ema", type=float, default=0.998, help="decay of the weights' moving average (0: off)")
+    p.add_argument("--balance-sets", action="store_true", help="draw every --data set equally often")
     p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser(
@@ -100,6 +109,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         resume=not args.no_resume,
         augment=not args.no_augment,
+        triplet_weight=args.triplet_weight,
+        contrastive_weight=args.contrastive_weight,
+        proxy_weight=args.proxy_weight,
+        warmup_epochs=args.batch_hard_after,
+        weight_decay=args.weight_decay,
+        ema_decay=args.ema,
+        balance_sets=args.balance_sets,
     )
     trainer = Trainer(cfg)
     trainer.run()

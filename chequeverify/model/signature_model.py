@@ -9,7 +9,9 @@ inference (PyTorch inference does not mutate the network).
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,6 +30,17 @@ log = logging.getLogger(__name__)
 
 #: images per forward pass when embedding many signatures
 EMBED_BATCH = 64
+#: batches at least this large are normalised on a thread pool
+PARALLEL_NORMALISE_FROM = 8
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _normaliser_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="normalise")
+    return _pool
 
 
 class SignatureModel:
@@ -83,10 +96,18 @@ class SignatureModel:
         return out
 
     def embed(self, images: Sequence[Image.Image | np.ndarray]) -> np.ndarray:
-        """Signature images → ``N×D float32`` (raises ``SignatureNotFound`` for a blank one)."""
+        """Signature images → ``N×D float32`` (raises ``SignatureNotFound`` for a blank one).
+
+        Batches are normalised on a small thread pool: the heavy steps
+        (Pillow's filters and resizes, numpy's reductions) release the GIL.
+        """
         if len(images) == 0:
             return np.zeros((0, self.embedding_dim), np.float32)
-        return self.embed_normalised(np.stack([self.normalise(im) for im in images]))
+        if len(images) < PARALLEL_NORMALISE_FROM:
+            inputs = [self.normalise(im) for im in images]
+        else:
+            inputs = list(_normaliser_pool().map(self.normalise, images))
+        return self.embed_normalised(np.stack(inputs))
 
     # --- scoring -----------------------------------------------------------
     def reference_stats(self, references: np.ndarray) -> ReferenceStats:

@@ -1,22 +1,28 @@
 """Training the twin network on folders in the ``<set>/<writer>/{genuine,forged}`` layout.
 
-The embedding ``f`` is trained with
+The embedding ``f`` is trained on pairs and triplets built inside
+writer-balanced batches (``writers_per_batch`` writers, each with
+``genuine_per_writer`` genuine and ``forged_per_writer`` skilled-forged
+images), so that the anchor writer's own forgeries are always there as the
+hard negatives:
 
-* a **triplet loss** (genuine anchors; skilled forgeries of the anchor's
-  writer are in every batch as hard negatives; semi-hard mining during a
-  warm-up, then batch-hard — batch-hard from random weights collapses all
-  distances to zero);
-* an optional **contrastive loss** on the same batch;
-* an auxiliary **proxy classifier** (additive-margin softmax over the
-  training writers' genuine signatures and, as separate classes, their
-  forgeries), which gives the embedding a global structure the pairwise
-  losses alone learn slowly.
+* a **triplet loss** with genuine anchors and semi-hard mining (batch-hard
+  mining can follow after ``warmup_epochs``; from random weights it
+  collapses all distances to zero);
+* a **contrastive loss** on every pair of the batch.
 
-Batches are writer-balanced: ``writers_per_batch`` writers, each with
-``genuine_per_writer`` genuine and ``forged_per_writer`` forged images.
-Augmentation (affine jitter, stroke width, ink darkness) runs on the batch
-tensor. Training is resumable: ``<out>/state.pt`` holds model, optimiser,
-scheduler, epoch and random state after each epoch.
+What was tried and measured on the validation writers (see the model card):
+an auxiliary writer classifier (additive-margin softmax over the training
+writers and their forgeries) trains fast but memorises the training
+writers — validation EER stalls at ~22 % while it keeps falling on the
+training writers — so it is off by default (``proxy_weight``); stroke-width
+and ink-darkness augmentation hurt skilled-forgery detection (a forger's
+slow hand leaves heavier, blunter strokes: a network taught to ignore them
+loses that evidence), so only affine jitter is applied. An exponential
+moving average of the weights is what is validated and exported.
+
+Training is resumable: ``<out>/state.pt`` holds model, moving average,
+optimiser, scheduler, epoch and random state after each epoch.
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ class TrainConfig:
     out: Path
     validation: list[DataSpec] = field(default_factory=list)
     architecture: str = "signet-lite"
-    widths: tuple[int, int, int, int] = (24, 48, 96, 160)
+    widths: tuple[int, int, int, int] = (16, 32, 64, 128)
     embedding_dim: int = 128
     dropout: float = 0.0
     input_height: int = 80
@@ -60,13 +66,15 @@ class TrainConfig:
     genuine_per_writer: int = 4
     forged_per_writer: int = 2
     lr: float = 2e-3
-    weight_decay: float = 5e-4
+    weight_decay: float = 0.05
     triplet_weight: float = 1.0
     triplet_margin: float = 0.2
-    warmup_epochs: int = 3
-    contrastive_weight: float = 0.0
-    proxy_weight: float = 1.0
+    warmup_epochs: int = 1000
+    contrastive_weight: float = 1.0
+    proxy_weight: float = 0.0
     pair_head_weight: float = 0.0
+    balance_sets: bool = False
+    ema_decay: float = 0.998
     augment: bool = True
     augment_ink: bool = False
     seed: int = 0
@@ -103,8 +111,16 @@ class BatchSampler:
             self.forged[w] = np.nonzero(mine & ~data.genuine)[0]
         self.writers = np.array([w for w, g in self.genuine.items() if len(g) >= 2])
         self._order: list[int] = []
+        # with balance_sets, every set is drawn equally often whatever its number of writers
+        sets = np.array([data.writers[w].split("/")[0] for w in self.writers])
+        counts = {name: int((sets == name).sum()) for name in set(sets.tolist())}
+        weights = np.array([1.0 / counts[name] for name in sets])
+        self.weights = weights / weights.sum()
 
     def _next_writers(self, n: int) -> list[int]:
+        if self.cfg.balance_sets:
+            k = min(n, len(self.writers))
+            return list(self.rng.choice(self.writers, k, replace=False, p=self.weights))
         out: list[int] = []
         while len(out) < n:
             if not self._order:
@@ -209,6 +225,15 @@ class Trainer:
             cfg.architecture, widths=tuple(cfg.widths), embedding_dim=cfg.embedding_dim, dropout=cfg.dropout
         )
         self.network.to(self.device)
+        # an exponential moving average of the weights: validated, saved and exported instead
+        # of the raw weights, it evens out the step-to-step noise of metric-learning batches
+        self.ema = (
+            torch.optim.swa_utils.AveragedModel(
+                self.network, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True
+            )
+            if cfg.ema_decay
+            else None
+        )
         self.proxy = ProxyClassifierLoss(2 * nw, cfg.embedding_dim).to(self.device)
         self.triplet_semi = TripletLoss(CosineSimilarity(), cfg.triplet_margin, "semi-hard")
         self.triplet_hard = TripletLoss(CosineSimilarity(), cfg.triplet_margin, "batch-hard")
@@ -235,6 +260,7 @@ class Trainer:
     def _save_state(self) -> None:
         state = {
             "network": self.network.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else {},
             "proxy": self.proxy.state_dict(),
             "head": self.head.state_dict() if self.head is not None else {},
             "opt": self.opt.state_dict(),
@@ -253,6 +279,8 @@ class Trainer:
     def _load_state(self) -> None:
         state = torch.load(self.cfg.out / "state.pt", map_location=self.device, weights_only=True)
         self.network.load_state_dict(state["network"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"])
         self.proxy.load_state_dict(state["proxy"])
         if self.head is not None:
             self.head.load_state_dict(state["head"])
@@ -305,19 +333,27 @@ class Trainer:
         torch.nn.utils.clip_grad_norm_(self.network.parameters(), 5.0)
         self.opt.step()
         self.sched.step()
+        if self.ema is not None:
+            self.ema.update_parameters(self.network)
         out = {k: float(v.detach()) for k, v in parts.items()}
         # collapse guard: the spread of the embeddings in the batch
         out["spread"] = float(emb.detach().std(0).sum())
         return out
 
+    @property
+    def eval_network(self) -> torch.nn.Module:
+        """The weights that are validated and exported: the moving average when there is one."""
+        return self.ema.module if self.ema is not None else self.network
+
     def embed_arrays(self, images: np.ndarray, batch: int = 256) -> np.ndarray:
-        """``N×H×W uint8`` → ``N×D`` embeddings with the current network (eval mode)."""
-        self.network.eval()
+        """``N×H×W uint8`` → ``N×D`` embeddings with the evaluated network (eval mode)."""
+        net = self.eval_network
+        net.eval()
         outs = []
         with torch.inference_mode():
             for i in range(0, len(images), batch):
                 x = torch.from_numpy(images[i : i + batch]).to(self.device).float().div_(255).unsqueeze(1)
-                outs.append(self.network(x).float().cpu().numpy())
+                outs.append(net(x).float().cpu().numpy())
         self.network.train()
         return np.concatenate(outs) if outs else np.zeros((0, self.cfg.embedding_dim), np.float32)
 
@@ -398,8 +434,8 @@ class Trainer:
             log.info("epoch %d: %s", self.epoch, {k: round(v, 4) for k, v in record.items()})
             if self.val is not None and (self.best is None or record["val_eer_skilled"] <= self.best):
                 self.best = record["val_eer_skilled"]
-                torch.save(self.network.state_dict(), cfg.out / "best.pt")
-            torch.save(self.network.state_dict(), cfg.out / "last.pt")
+                torch.save(self.eval_network.state_dict(), cfg.out / "best.pt")
+            torch.save(self.eval_network.state_dict(), cfg.out / "last.pt")
             self._save_state()
 
 
