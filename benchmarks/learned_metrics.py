@@ -8,6 +8,8 @@ and genuine–other writer = different):
   identity), with the contrastive loss;
 * a small non-linear head over ``|f(a) − f(b)|`` and ``f(a) ⊙ f(b)``, with a
   binary cross-entropy;
+* the cosine after a learnt linear map (the form of a Mahalanobis metric
+  that folds into the network's last layer), with the contrastive loss;
 
 and compares the protocol's skilled-forgery EER on the *validation*
 writers (K = 1 and 5; the score of K references is the mean over them)
@@ -93,6 +95,10 @@ def main() -> None:
 
     cos = CosineSimilarity()
     maha = MahalanobisDistance(model.embedding_dim)
+    # cosine after a learnt linear map: the Mahalanobis idea in the form that folds into the
+    # network's last layer (no cost at inference, scores and identification unchanged)
+    proj = MahalanobisDistance(model.embedding_dim)
+    opt_p = torch.optim.Adam(proj.parameters(), lr=1e-3)
     head = DifferenceHead(model.embedding_dim)
     contrastive = ContrastiveLoss(maha, pos_margin=0.0, neg_margin=1.0)
     opt_m = torch.optim.Adam(maha.parameters(), lr=1e-3)
@@ -107,11 +113,15 @@ def main() -> None:
         opt_m.zero_grad(), loss_m.backward(), opt_m.step()
         loss_h = F.binary_cross_entropy_with_logits(head.pairwise(ea, eb), yt)
         opt_h.zero_grad(), loss_h.backward(), opt_h.step()
+        s = cos.pairwise(ea @ proj.L.T, eb @ proj.L.T)
+        loss_p = (yt * F.relu(0.8 - s) ** 2 + (1 - yt) * F.relu(s - 0.3) ** 2).mean()
+        opt_p.zero_grad(), loss_p.backward(), opt_p.step()
 
     results = {
         "cosine": protocol_eer(val, val_emb, cos.pairwise),
         "mahalanobis": protocol_eer(val, val_emb, lambda q, r: -maha.pairwise(q, r)),
         "difference-head": protocol_eer(val, val_emb, head.pairwise),
+        "projected-cosine": protocol_eer(val, val_emb, lambda q, r: cos.pairwise(q @ proj.L.T, r @ proj.L.T)),
     }
     for name, r in results.items():
         print(f"{name:16s} validation EER skilled: K=1 {100 * r['k1']:.1f}%  K=5 {100 * r['k5']:.1f}%")

@@ -66,14 +66,16 @@ def test_train_resume_export_and_evaluate(tiny_set, tmp_path, capsys):
     common = ["train", "--data", f"{tiny_set}:1-5", "--validation", f"{tiny_set}:6-8", "--out", str(out),
               "--steps-per-epoch", "2", "--writers-per-batch", "3", "--input-size", "40x120",
               "--widths", "8,8,16,16", "--embedding-dim", "16", "--threads", "1", "--name", "tiny"]
-    assert main(common + ["--epochs", "1"]) == 0
+    assert main(common + ["--epochs", "1", "--swa-epochs", "2"]) == 0
     history = json.loads((out / "history.json").read_text())["history"]
-    assert len(history) == 1 and "val_eer_skilled_k1" in history[0]
-    # a second call with more epochs resumes instead of starting again
-    assert main(common + ["--epochs", "2"]) == 0
+    assert [h.get("swa_epochs", 0) for h in history] == [0, 2] and "val_eer_skilled_k1" in history[0]
+    # a second call with more epochs resumes instead of starting again, and averages again
+    assert main(common + ["--epochs", "2", "--swa-epochs", "2"]) == 0
     history = json.loads((out / "history.json").read_text())["history"]
-    assert [h["epoch"] for h in history] == [1, 2]
+    assert [h["epoch"] for h in history if "swa_epochs" not in h] == [1, 2]
+    assert history[-1]["swa_epochs"] == 2 and history[-1]["epoch"] == 2
     card = json.loads((out / "tiny.json").read_text())
+    assert card["training"]["weights"] == "swa.pt"
     t = card["thresholds"]
     assert t["reject"] <= t["decision"] <= t["accept"]
     assert "validation writers" in t["chosen_on"]

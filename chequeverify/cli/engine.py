@@ -47,8 +47,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-hard-after", type=int, default=1000, metavar="EPOCHS",
                    help="semi-hard triplet mining for this many epochs, then batch-hard (default: semi-hard throughout)")
     p.add_argument("--weight-decay", type=float, default=0.05)
-    p.add_argument("--ema", type=float, default=0.998, help="decay of the weights' moving average (0: off)")
+    p.add_argument("--ema", type=float, default=0.0,
+                   help="validate and export a moving average of the weights with this decay per step (0: off)")
     p.add_argument("--balance-sets", action="store_true", help="draw every --data set equally often")
+    p.add_argument("--swa-epochs", type=int, default=6,
+                   help="after the schedule, train this many epochs at a small constant rate and export the "
+                   "average of their weights (0: export the best validation epoch instead)")
+    p.add_argument("--swa-lr", type=float, default=2e-4)
     p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser(
@@ -116,6 +121,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         weight_decay=args.weight_decay,
         ema_decay=args.ema,
         balance_sets=args.balance_sets,
+        swa_epochs=args.swa_epochs,
+        swa_lr=args.swa_lr,
     )
     trainer = Trainer(cfg)
     trainer.run()

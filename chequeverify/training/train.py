@@ -18,8 +18,10 @@ writers — validation EER stalls at ~22 % while it keeps falling on the
 training writers — so it is off by default (``proxy_weight``); stroke-width
 and ink-darkness augmentation hurt skilled-forgery detection (a forger's
 slow hand leaves heavier, blunter strokes: a network taught to ignore them
-loses that evidence), so only affine jitter is applied. An exponential
-moving average of the weights is what is validated and exported.
+loses that evidence), so only affine jitter is applied. A moving average
+of the weights (``ema_decay``) is available but off: with this schedule it
+lagged far behind the raw weights (validation EER 30 % against 19 % after
+six epochs).
 
 Training is resumable: ``<out>/state.pt`` holds model, moving average,
 optimiser, scheduler, epoch and random state after each epoch.
@@ -74,7 +76,9 @@ class TrainConfig:
     proxy_weight: float = 0.0
     pair_head_weight: float = 0.0
     balance_sets: bool = False
-    ema_decay: float = 0.998
+    ema_decay: float = 0.0
+    swa_epochs: int = 0
+    swa_lr: float = 2e-4
     augment: bool = True
     augment_ink: bool = False
     seed: int = 0
@@ -297,7 +301,7 @@ class Trainer:
         log.info("resumed from epoch %d", self.epoch)
 
     # --- steps -------------------------------------------------------------
-    def _step(self) -> dict[str, float]:
+    def _step(self, scheduled: bool = True) -> dict[str, float]:
         cfg = self.cfg
         idx = torch.from_numpy(self.sampler.batch())
         x = self.images[idx].to(self.device, non_blocking=True).float().div_(255).unsqueeze(1)
@@ -332,7 +336,8 @@ class Trainer:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.network.parameters(), 5.0)
         self.opt.step()
-        self.sched.step()
+        if scheduled:
+            self.sched.step()
         if self.ema is not None:
             self.ema.update_parameters(self.network)
         out = {k: float(v.detach()) for k, v in parts.items()}
@@ -436,17 +441,76 @@ class Trainer:
                 self.best = record["val_eer_skilled"]
                 torch.save(self.eval_network.state_dict(), cfg.out / "best.pt")
             torch.save(self.eval_network.state_dict(), cfg.out / "last.pt")
+            (cfg.out / "swa.pt").unlink(missing_ok=True)  # stale once the main schedule moves on
             self._save_state()
+        if cfg.swa_epochs and not (cfg.out / "swa.pt").exists():
+            self.run_swa()
+
+    def run_swa(self) -> None:
+        """Stochastic weight averaging after the main schedule.
+
+        Training goes on at a small constant learning rate; the weights are
+        averaged at the end of each of ``swa_epochs`` epochs and the batch
+        norm statistics are then recomputed for the averaged weights. Picking
+        the "best" epoch on 50 validation writers picks noise as much as
+        quality (the validation EER moves ±2 points from epoch to epoch);
+        the average of the last epochs is the more reliable model.
+        Written to ``<out>/swa.pt`` and preferred by :meth:`export`.
+        """
+        cfg = self.cfg
+        swa = torch.optim.swa_utils.AveragedModel(self.network)
+        for group in self.opt.param_groups:
+            group["lr"] = cfg.swa_lr
+        for e in range(cfg.swa_epochs):
+            t0 = time.time()
+            for step in range(cfg.steps_per_epoch):
+                parts = self._step(scheduled=False)
+                progress(e + 1, cfg.swa_epochs, step + 1, cfg.steps_per_epoch, parts, t0, label="swa")
+            swa.update_parameters(self.network)
+            sys.stderr.write("\n")
+        self.recompute_batch_norm(swa.module)
+        torch.save(swa.module.state_dict(), cfg.out / "swa.pt")
+        record: dict = {"epoch": self.epoch, "swa_epochs": cfg.swa_epochs}
+        if self.val is not None:
+            saved, self.ema = self.ema, None
+            network, self.network = self.network, swa.module
+            try:
+                record.update(self.validate())
+            finally:
+                self.network, self.ema = network, saved
+        self.history.append(record)
+        log.info("averaged %d epochs: %s", cfg.swa_epochs, {k: round(v, 4) for k, v in record.items()})
+        self._save_state()
+
+    def recompute_batch_norm(self, network: torch.nn.Module, batches: int = 60) -> None:
+        """Batch-norm running statistics of ``network`` recomputed on un-augmented training batches."""
+        norms = [m for m in network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the batches below
+        network.train()
+        with torch.no_grad():
+            for _ in range(batches):
+                idx = torch.from_numpy(self.sampler.batch())
+                network(self.images[idx].to(self.device).float().div_(255).unsqueeze(1))
+        network.eval()
 
 
     def export(self, name: str) -> ModelCard:
-        """Write the product checkpoint ``<out>/<name>.{json,pt}`` from the best validation epoch."""
+        """Write the product checkpoint ``<out>/<name>.{json,pt}``.
+
+        From the averaged weights (``swa.pt``) when there are some, else from
+        the epoch with the best validation EER.
+        """
         from chequeverify.training.export import export_model
 
         if self.val is None:
             raise ValueError("exporting needs validation writers")
-        best = self.cfg.out / "best.pt"
-        state = torch.load(best if best.exists() else self.cfg.out / "last.pt", map_location="cpu", weights_only=True)
+        for candidate in ("swa.pt", "best.pt", "last.pt"):
+            weights = self.cfg.out / candidate
+            if weights.exists():
+                break
+        state = torch.load(weights, map_location="cpu", weights_only=True)
         network = build_network(self.cfg.architecture, widths=tuple(self.cfg.widths), embedding_dim=self.cfg.embedding_dim)
         network.load_state_dict(state)
         best_epoch = min(self.history, key=lambda h: h.get("val_eer_skilled", 1.0))["epoch"] if self.history else None
@@ -457,6 +521,8 @@ class Trainer:
             "writers": int(len(self.train.writers)),
             "epochs": self.epoch,
             "best_epoch": best_epoch,
+            "weights": weights.name,
+            "swa_epochs": self.cfg.swa_epochs if weights.name == "swa.pt" else 0,
             "losses": {"triplet": self.cfg.triplet_weight, "contrastive": self.cfg.contrastive_weight,
                        "proxy": self.cfg.proxy_weight},
             "seconds": round(sum(h.get("seconds", 0.0) for h in self.history)),
@@ -476,7 +542,9 @@ class Trainer:
         )
 
 
-def progress(epoch: int, epochs: int, step: int, steps: int, parts: dict[str, float], t0: float) -> None:
+def progress(
+    epoch: int, epochs: int, step: int, steps: int, parts: dict[str, float], t0: float, label: str = "epoch"
+) -> None:
     """A one-line progress bar on stderr (no dependency)."""
     width = 24
     done = int(width * step / steps)
@@ -484,7 +552,7 @@ def progress(epoch: int, epochs: int, step: int, steps: int, parts: dict[str, fl
     eta = (steps - step) / max(rate, 1e-6)
     losses = " ".join(f"{k}={v:.3f}" for k, v in parts.items())
     sys.stderr.write(
-        f"\repoch {epoch}/{epochs} [{'#' * done}{'.' * (width - done)}] {step}/{steps} "
+        f"\r{label} {epoch}/{epochs} [{'#' * done}{'.' * (width - done)}] {step}/{steps} "
         f"{rate:.1f} it/s eta {eta:4.0f}s {losses}   "
     )
     sys.stderr.flush()
