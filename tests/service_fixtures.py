@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from chequeverify.model.scoring import ScoreFunction
+
 # --- PDF ---------------------------------------------------------------------------
 
 
@@ -120,6 +122,9 @@ class _Thresholds:
     decision: float = 0.0
 
 
+_MEAN_COSINE = ScoreFunction("mean-cosine")
+
+
 class FakeModel:
     """The model's API on a crude embedding: the normalised image pooled to 12×24 and L2-normalised.
 
@@ -151,13 +156,15 @@ class FakeModel:
         refs = np.asarray(references, np.float32).reshape(-1, self.embedding_dim)
         return float((refs @ np.asarray(query, np.float32)).mean())
 
+    # identification: the real (numpy) score function's mean-cosine method
     def score_groups(self, query, references, groups):
-        sims = np.asarray(references, np.float32) @ np.asarray(query, np.float32)
-        groups = np.asarray(groups)
-        ids, inverse = np.unique(groups, return_inverse=True)
-        sums = np.bincount(inverse, weights=sims, minlength=len(ids))
-        counts = np.bincount(inverse, minlength=len(ids))
-        return ids, (sums / counts).astype(np.float32)
+        return _MEAN_COSINE.score_groups(query, references, groups)
+
+    def group_stats(self, references, groups):
+        return _MEAN_COSINE.group_stats(references, groups)
+
+    def score_against(self, query, stats, rows=None):
+        return _MEAN_COSINE.score_against(query, stats, rows)
 
 
 # --- workspaces ------------------------------------------------------------------------

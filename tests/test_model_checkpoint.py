@@ -109,12 +109,15 @@ def test_pickled_code_is_never_executed(tmp_path):
         load_model(card)
 
 
-@pytest.mark.parametrize("method", ["mean-cosine", "snorm"])
+PRIOR = dict(prior_mu=0.6, prior_sigma=0.15, prior_weight=3.0)
+
+
+@pytest.mark.parametrize("method", ["mean-cosine", "snorm", "refnorm"])
 def test_score_functions_agree_between_single_many_and_groups(method):
     rng = np.random.default_rng(0)
     unit = lambda a: (a / np.linalg.norm(a, axis=-1, keepdims=True)).astype(np.float32)  # noqa: E731
     cohort = unit(rng.normal(size=(50, 16)))
-    fn = ScoreFunction(method, cohort)
+    fn = ScoreFunction(method, cohort, **(PRIOR if method == "refnorm" else {}))
     refs = unit(rng.normal(size=(12, 16)))
     groups = np.repeat([7, 3, 9], 4)
     q = unit(rng.normal(size=16))
@@ -133,5 +136,30 @@ def test_a_reference_scores_higher_than_a_stranger():
     refs = unit(rng.normal(size=(3, 16)))
     close = unit(refs.mean(0) + 0.05 * rng.normal(size=16))
     far = unit(rng.normal(size=16))
-    for fn in (ScoreFunction("mean-cosine"), ScoreFunction("snorm", cohort), ScoreFunction("snorm", cohort, top=10)):
+    for fn in (ScoreFunction("mean-cosine"), ScoreFunction("snorm", cohort), ScoreFunction("snorm", cohort, top=10),
+               ScoreFunction("refnorm", **PRIOR)):
         assert fn.score(close, refs) > fn.score(far, refs)
+
+
+def test_refnorm_by_hand():
+    """Three references in 2-D; leave-one-out similarities worked out by hand."""
+    r = np.array([[1.0, 0.0], [0.8, 0.6], [0.6, 0.8]], np.float32)
+    # r_i · mean(others): r0·(0.7,0.7)=0.7 ; r1·(0.8,0.4)=0.88 ; r2·(0.9,0.3)=0.78
+    loo = np.array([0.7, 0.88, 0.78])
+    fn = ScoreFunction("refnorm", prior_mu=0.5, prior_sigma=0.2, prior_weight=1.0)
+    stats = fn.reference_stats(r)
+    mu = (3 * loo.mean() + 0.5) / 4
+    sigma = np.sqrt((3 * loo.var() + 0.2**2) / 4)
+    assert stats.mu == pytest.approx(mu, abs=1e-5) and stats.sigma == pytest.approx(sigma, abs=1e-5)
+    q = np.array([0.0, 1.0], np.float32)
+    assert fn.score(q, r) == pytest.approx((q @ r.mean(0) - mu) / sigma, abs=1e-5)
+    # one reference: no spread to measure, the prior's affine map of the cosine
+    assert fn.score(q, r[1:2]) == pytest.approx((0.6 - 0.5) / 0.2, abs=1e-5)
+
+
+def test_refnorm_gives_a_steady_hand_a_higher_bar():
+    steady = np.array([[1.0, 0.0], [0.99, 0.14], [0.99, -0.14]], np.float32)
+    variable = np.array([[1.0, 0.0], [0.8, 0.6], [0.8, -0.6]], np.float32)
+    fn = ScoreFunction("refnorm", prior_mu=0.8, prior_sigma=0.1, prior_weight=1.0)
+    q = np.array([0.9, 0.436], np.float32)  # a query at cos ≈ 0.9 from the first reference
+    assert fn.score(q, variable) > fn.score(q, steady)

@@ -18,12 +18,18 @@ class ScorerModel:
     def score_groups(self, query, references, groups):
         return self.scorer.score_groups(query, references, groups)
 
+    def group_stats(self, references, groups):
+        return self.scorer.group_stats(references, groups)
+
+    def score_against(self, query, stats, rows=None):
+        return self.scorer.score_against(query, stats, rows)
+
 
 def unit(a: np.ndarray) -> np.ndarray:
     return (a / np.linalg.norm(a, axis=-1, keepdims=True)).astype(np.float32)
 
 
-@pytest.mark.parametrize("method", ["mean-cosine", "snorm"])
+@pytest.mark.parametrize("method", ["mean-cosine", "snorm", "refnorm"])
 def test_shortlist_finds_the_exact_top_candidates(method, monkeypatch):
     rng = np.random.default_rng(1)
     groups, per, dim = 3000, 5, 64
@@ -31,9 +37,9 @@ def test_shortlist_finds_the_exact_top_candidates(method, monkeypatch):
     refs = unit(np.repeat(writers, per, axis=0) + 0.6 * rng.normal(size=(groups * per, dim)))
     labels = np.repeat(np.arange(groups) * 7 + 3, per)  # arbitrary signatory ids, sorted
     cohort = unit(rng.normal(size=(300, dim))) if method == "snorm" else None
-    model = ScorerModel(ScoreFunction(method, cohort))
-    centroids = refs.reshape(groups, per, dim).mean(axis=1)
-    index = IdentificationIndex(("k",), len(refs), labels[::per], np.arange(groups), centroids)
+    prior = dict(prior_mu=0.6, prior_sigma=0.15, prior_weight=3.0) if method == "refnorm" else {}
+    model = ScorerModel(ScoreFunction(method, cohort, **prior))
+    index = IdentificationIndex(("k",), len(refs), model.group_stats(refs, labels), np.arange(groups))
     monkeypatch.setattr(IdentificationIndex, "SHORTLIST", 300)
     for w in rng.choice(groups, 20, replace=False):
         query = unit(writers[w] + 0.6 * rng.normal(size=dim))

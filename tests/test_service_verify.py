@@ -250,9 +250,13 @@ def test_thresholds_are_global_per_model_and_audited(enrolled):
     assert [e.kind for e in enrolled.sue.audit_events(kind="thresholds_changed")] == ["thresholds_changed"]
 
 
-def test_per_signatory_adaptation_can_be_switched_off(enrolled):
-    v = verify(enrolled, scribble(1, 7))
-    (ada,) = v.signatories
+def test_per_signatory_adaptation_is_off_by_default_and_can_be_switched_on(enrolled):
+    # off by default: the shipped model's score already normalises by the account's own spread
+    assert enrolled.carl.thresholds().adapt_per_signatory is False
+    (ada,) = verify(enrolled, scribble(1, 7)).signatories
+    assert (ada.accept, ada.reject) == (0.9, 0.7) and "off" in ada.note
+    enrolled.sue.set_thresholds(adapt_per_signatory=True)
+    (ada,) = verify(enrolled, scribble(1, 7)).signatories
     assert "hand" in ada.note and (ada.accept, ada.reject) != (0.9, 0.7)
     enrolled.sue.set_thresholds(adapt_per_signatory=False)
     (ada,) = verify(enrolled, scribble(1, 7)).signatories

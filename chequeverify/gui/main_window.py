@@ -443,6 +443,8 @@ class MainWindow(QMainWindow):
     # =========================================================================
     def start(self) -> None:
         """Begin the background work: load the model, list the accounts. Call once the window is shown."""
+        if getattr(self, "_closing", False):  # logged out before the event loop got here
+            return
         self.runner.submit(jobs.load_model, self.session, name="model", on_done=self._model_ready,
                            on_error=self._model_failed)  # fmt: skip
         self.refresh_accounts()

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,12 @@ class Runner(QObject):
         """Block until the pool is idle (shutdown and tests only; never from a UI action)."""
         return self.pool.waitForDone(msecs)
 
+    @staticmethod
+    def _alive(callback: Callable[..., Any] | None) -> bool:
+        """False when ``callback`` is a method of a Qt object that has been deleted meanwhile."""
+        owner = getattr(callback, "__self__", None)
+        return callback is not None and (not isinstance(owner, QObject) or shiboken6.isValid(owner))
+
     @Slot(int)
     def _finished(self, task_id: int) -> None:
         pending = self._pending.pop(task_id, None)
@@ -167,11 +174,11 @@ class Runner(QObject):
         if pending.discarded:
             return
         if outcome.ok:
-            if pending.on_done is not None:
+            if self._alive(pending.on_done):
                 pending.on_done(outcome.value)
             return
         handler = pending.on_error or self.error_handler
-        if handler is not None:
+        if self._alive(handler):
             handler(outcome.value, outcome.details)
         else:
             log.error("task %s failed: %s\n%s", pending.name, outcome.value, outcome.details)
@@ -179,5 +186,5 @@ class Runner(QObject):
     @Slot(int, int, int)
     def _progress(self, task_id: int, done: int, total: int) -> None:
         pending = self._pending.get(task_id)
-        if pending is not None and pending.on_progress is not None:
+        if pending is not None and self._alive(pending.on_progress):
             pending.on_progress(done, total)

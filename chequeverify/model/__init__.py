@@ -10,10 +10,11 @@ Public API::
 """
 
 from chequeverify.model.checkpoint import ModelCard, Thresholds
-from chequeverify.model.scoring import ReferenceStats, ScoreFunction
+from chequeverify.model.scoring import GroupStats, ReferenceStats, ScoreFunction
 from chequeverify.model.signature_model import SignatureModel, default_model_path, load_model
 
 __all__ = [
+    "GroupStats",
     "ModelCard",
     "ReferenceStats",
     "ScoreFunction",

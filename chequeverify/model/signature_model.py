@@ -24,7 +24,7 @@ from chequeverify.errors import ModelError
 from chequeverify.imaging.normalise import NORMALISATION_VERSION, normalise_signature
 from chequeverify.model.checkpoint import ModelCard, Thresholds, load_checkpoint
 from chequeverify.model.networks import build_network
-from chequeverify.model.scoring import ReferenceStats, ScoreFunction
+from chequeverify.model.scoring import GroupStats, ReferenceStats, ScoreFunction
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,14 @@ class SignatureModel:
         """``D`` query against ``M×D`` references labelled by ``M`` group ids → (ids, scores)."""
         return self.scorer.score_groups(query, references, groups)
 
+    def group_stats(self, references: np.ndarray, groups: np.ndarray) -> GroupStats:
+        """Statistics of many reference sets (``M×D`` labelled by ``M`` group ids), cacheable."""
+        return self.scorer.group_stats(references, groups)
+
+    def score_against(self, query: np.ndarray, stats: GroupStats, rows: np.ndarray | None = None) -> np.ndarray:
+        """``D`` query against the groups of ``stats`` (or its ``rows``) → scores; one ``G×D`` product."""
+        return self.scorer.score_against(query, stats, rows)
+
 
 def default_model_path() -> Path:
     return config.MODELS_DIR / f"{config.DEFAULT_MODEL_NAME}.json"
@@ -157,11 +165,15 @@ def model_from_checkpoint(card_path: Path) -> SignatureModel:
     except (KeyError, RuntimeError, TypeError) as exc:
         raise ModelError(f"The model weights do not fit architecture {card.architecture!r} ({exc}).") from None
     cohort = extra.get("cohort")
+    sc = card.scoring
     try:
         scorer = ScoreFunction(
-            card.scoring.get("method", "mean-cosine"),
+            sc.get("method", "mean-cosine"),
             None if cohort is None else cohort.float().numpy(),
-            int(card.scoring.get("top", 0)),
+            int(sc.get("top", 0)),
+            prior_mu=float(sc.get("prior_mu", 0.0)),
+            prior_sigma=float(sc.get("prior_sigma", 1.0)),
+            prior_weight=float(sc.get("prior_weight", 0.0)),
         )
     except ValueError as exc:
         raise ModelError(f"The model's score function is unusable ({exc}).") from None

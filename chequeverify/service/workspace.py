@@ -253,10 +253,11 @@ class Workspace:
     def _identification_index(self, model: Any) -> IdentificationIndex:
         """Every scoring reference of the workspace, prepared for one-to-many search; cached until references change.
 
-        The model's score depends on a group's references through their
-        mean embedding only (see ``chequeverify.model.scoring``), so the
-        index keeps one centroid per signatory: a query then costs one
-        ``G×D`` product instead of an ``M×D`` one plus a regrouping.
+        The model's score of a signatory depends on its references only
+        through their statistics (mean embedding, and the normalisation the
+        model's score function derives from them: see
+        ``chequeverify.model.scoring``), computed here once for every
+        signatory, so a query costs one ``G×D`` product.
         """
         version = self._store.references_version()
         key = (version, str(model.model_id))
@@ -271,59 +272,53 @@ class Workspace:
                     f"Some references were embedded by model {stale[0]}, not {model.model_id}.",
                     hint="A supervisor must run `chequeverify references re-embed`.",
                 )
-            matrix = (np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dim).astype(np.float32)
-                      if blobs else np.zeros((0, dim), np.float32))  # fmt: skip
             group_ids = np.asarray(groups, np.int64)
             ref_ids = np.asarray(ids, np.int64)
             if len(group_ids):
+                matrix = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dim).astype(np.float32)
+                stats = model.group_stats(matrix, group_ids)
                 starts = np.r_[0, np.flatnonzero(np.diff(group_ids)) + 1]  # rows come sorted by signatory
-                counts = np.diff(np.r_[starts, len(group_ids)])
-                centroids = np.add.reduceat(matrix, starts, axis=0) / counts[:, None].astype(np.float32)
-                signatories = group_ids[starts]
                 first_reference = ref_ids[starts]
             else:
-                centroids = np.zeros((0, dim), np.float32)
-                signatories = first_reference = np.zeros(0, np.int64)
-            self._index = IdentificationIndex(key, len(ref_ids), signatories, first_reference,
-                                              np.ascontiguousarray(centroids, np.float32))  # fmt: skip
+                stats, first_reference = None, np.zeros(0, np.int64)
+            self._index = IdentificationIndex(key, len(ref_ids), stats, first_reference)
             return self._index
 
 
 class IdentificationIndex:
     """The cached search structure of :meth:`Session.identify` (internal)."""
 
-    def __init__(self, key: tuple, references: int, signatories: np.ndarray, first_reference: np.ndarray,
-                 centroids: np.ndarray) -> None:  # fmt: skip
+    def __init__(self, key: tuple, references: int, stats: Any, first_reference: np.ndarray) -> None:
         self.key = key
         self.references = references
-        self.signatories = signatories
+        self.stats = stats  # the model's GroupStats of every signatory (None when there are none)
+        self.signatories = stats.ids if stats is not None else np.zeros(0, np.int64)
         self.first_reference = first_reference
-        self.centroids = centroids
-        self._arange = np.arange(len(signatories))
 
     #: signatories scored exactly per query at least (the rest are ranked by centroid cosine only)
     SHORTLIST = 2000
 
     def search(self, model: Any, query: np.ndarray, top: int = 5) -> tuple[np.ndarray, np.ndarray]:
-        """(positions into :attr:`signatories`, exact scores) of the best candidates for ``query``.
+        """(positions into :attr:`signatories`, scores) of the best candidates for ``query``.
 
-        Scoring every signatory exactly costs the model's group statistics
-        for all of them; instead the centroid cosine (one ``G×D`` product)
-        shortlists the ``max(SHORTLIST, 50·top)`` nearest signatories, and the
-        model scores those exactly. The model's score grows with the centroid
-        cosine (its normalisation only rescales it per group), so with a
-        shortlist this long the top candidates are the same.
+        Past :data:`SHORTLIST` signatories, the centroid cosine shortlists
+        the ``max(SHORTLIST, 50·top)`` nearest and only those are scored: the
+        score is the centroid cosine shifted and scaled per signatory within
+        a narrow range, so with a shortlist this long the best candidates are
+        the same (tests/test_service_identify_index.py).
         """
-        q = np.asarray(query, np.float32)
         n = len(self.signatories)
+        if n == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        q = np.asarray(query, np.float32)
         size = max(self.SHORTLIST, 50 * top)
+        rows = None
         if n > size:
-            near = np.argpartition(-(self.centroids @ q), size - 1)[:size]
-            near.sort()
-        else:
-            near = self._arange
-        ids, scores = model.score_groups(q, self.centroids[near], near)
-        return np.asarray(ids, np.int64), np.asarray(scores, np.float64)
+            rows = np.argpartition(-(self.stats.centroids @ q), size - 1)[:size]
+            rows.sort()
+        scores = model.score_against(q, self.stats, rows)
+        positions = rows if rows is not None else np.arange(n)
+        return np.asarray(positions, np.int64), np.asarray(scores, np.float64)
 
 
 # =============================================================================
@@ -1298,7 +1293,9 @@ class Session:
     def _thresholds_info(self, model: Any) -> ThresholdInfo:
         mt = model.thresholds
         model_accept, model_reject = float(mt.accept), float(mt.reject)
-        adapt = (self._store.get_setting(_SETTING_ADAPT, "1") or "1") == "1"
+        # off unless a supervisor turns it on: the shipped score function (refnorm) already
+        # measures each account against the spread of its own references
+        adapt = (self._store.get_setting(_SETTING_ADAPT, "0") or "0") == "1"
         row = self._store.setting_row(_SETTING_THRESHOLDS)
         if row:
             saved = json.loads(row["value"])

@@ -5,8 +5,10 @@ training side), never on test writers:
 
 1. the background cohort for score normalisation: genuine signatures of
    the training writers;
-2. the score function: plain mean cosine or cohort-normalised (S-norm),
-   whichever gives the lower mean skilled-forgery EER at K = 1 and K = 5;
+2. the score function: plain mean cosine, normalised by the spread of the
+   account's own references (``refnorm``, with its prior measured here) or
+   by a background cohort (S-norm), whichever gives the lower mean
+   skilled-forgery EER at K = 1 and K = 5;
 3. the thresholds, on the validation scores pooled over K = 1 and K = 5:
    ``decision`` at the skilled-forgery EER point, ``accept`` where at most
    :data:`ACCEPT_FAR` of skilled forgeries pass, ``reject`` below which at
@@ -40,6 +42,8 @@ REJECT_FRR = 0.02
 THRESHOLD_KS = (1, 5)
 #: cohort: this many genuine signatures per training writer
 COHORT_PER_WRITER = 2
+#: weights (in references) of the prior tried for the reference-spread normalisation
+REFNORM_PRIOR_WEIGHTS = (1, 3, 10)
 
 
 def pick_cohort(train_embeddings: np.ndarray, train: SignatureArrays, seed: int = 0) -> np.ndarray:
@@ -62,13 +66,30 @@ def pooled(scores: list[ProtocolScores]) -> ProtocolScores:
     )
 
 
+def genuine_pair_prior(embeddings: np.ndarray, data: SignatureArrays) -> tuple[float, float]:
+    """Mean and spread of the cosine between two genuine signatures of one writer (``refnorm``'s prior)."""
+    sims = []
+    for w in range(len(data.writers)):
+        g = embeddings[np.nonzero((data.writer == w) & data.genuine)[0]]
+        if len(g) >= 2:
+            m = g @ g.T
+            sims.append(m[np.triu_indices(len(g), 1)])
+    values = np.concatenate(sims)
+    return float(values.mean()), float(values.std())
+
+
 def choose_scoring(val_embeddings: np.ndarray, val: SignatureArrays, cohort: np.ndarray) -> tuple[ScoreFunction, dict]:
     """Try the score functions on the validation writers; keep the best (mean skilled EER, K=1 and 5)."""
+    prior_mu, prior_sigma = genuine_pair_prior(val_embeddings, val)
     candidates = {
         "mean-cosine": ScoreFunction("mean-cosine"),
         "snorm": ScoreFunction("snorm", cohort),
         "snorm-top100": ScoreFunction("snorm", cohort, top=100),
     }
+    for weight in REFNORM_PRIOR_WEIGHTS:
+        candidates[f"refnorm-w{weight:g}"] = ScoreFunction(
+            "refnorm", prior_mu=prior_mu, prior_sigma=prior_sigma, prior_weight=weight
+        )
     results: dict[str, dict] = {}
     for name, fn in candidates.items():
         figures = {}
@@ -131,7 +152,7 @@ def export_model(
     scorer, scoring_report = choose_scoring(val_emb, val, cohort)
     val_writers = ", ".join(sorted({w.split("/")[0] for w in val.writers}))
     thresholds = choose_thresholds(val_emb, val, scorer, f"validation writers ({len(val.writers)}: {val_writers})")
-    scoring = {"method": scorer.method, "top": scorer.top, "cohort_size": int(len(cohort)), "selection": scoring_report}
+    scoring = {**scorer.describe(), "selection": scoring_report}
     card_fields = dict(
         architecture=architecture,
         architecture_args=architecture_args,
@@ -145,7 +166,7 @@ def export_model(
         metrics={"validation": {f"k{k}": summarise(protocol_scores(val_emb, val, k, scorer), thresholds.decision)
                                 for k in THRESHOLD_KS}},
     )
-    extra = {"cohort": torch.from_numpy(cohort)} if scorer.method != "mean-cosine" else {}
+    extra = {"cohort": torch.from_numpy(cohort)} if scorer.method == "snorm" else {}
     card = save_checkpoint(out_dir, name, card_fields, network.state_dict(), extra)
     log.info("exported %s (%s) in %.0fs: thresholds %s", name, card.model_id, time.time() - t0, thresholds)
     return card

@@ -527,7 +527,8 @@ class Trainer:
                        "proxy": self.cfg.proxy_weight},
             "seconds": round(sum(h.get("seconds", 0.0) for h in self.history)),
             "device": str(self.device),
-            "config": self.cfg.to_json(),
+            "config": {**self.cfg.to_json(), "data": [s.label for s in self.cfg.data],
+                       "validation": [s.label for s in self.cfg.validation], "out": None},
         }
         return export_model(
             network,
