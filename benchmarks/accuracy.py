@@ -65,7 +65,9 @@ def main() -> None:
                 args.json.mkdir(parents=True, exist_ok=True)
                 (args.json / f"{name}_k{k}.json").write_text(json.dumps(r, indent=2) + "\n")
     print()
-    print(f"Model `{model.model_id}`, threshold {model.thresholds.decision:.4f} (chosen on validation writers).")
+    used = ", ".join(f"K={k}: {model.thresholds_for(k).decision:.4f}" for k in args.k)
+    print(f"Model `{model.model_id}`; operational figures at the decision threshold for K references ({used}),")
+    print("chosen on validation writers.")
     print()
     print("| set | test writers | K | EER skilled % | EER random % | AUC skilled | FRR@FAR1% skilled % "
           "| FRR % | FAR skilled % | FAR random % |")

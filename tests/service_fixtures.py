@@ -135,11 +135,21 @@ class FakeModel:
     model_id = "fake-model-v1"
     embedding_dim = 288
 
-    def __init__(self, accept: float = 0.9, reject: float = 0.7, model_id: str | None = None) -> None:
+    def __init__(self, accept: float = 0.9, reject: float = 0.7, model_id: str | None = None,
+                 by_references: dict[int, tuple[float, float]] | None = None) -> None:  # fmt: skip
         self.thresholds = _Thresholds(accept, reject, (accept + reject) / 2)
+        self.by_references = dict(by_references or {})
         if model_id:
             self.model_id = model_id
         self.calls = 0
+
+    def thresholds_for(self, references: int):
+        """The row of the largest K not above ``references`` (as the real card), else the global ones."""
+        rows = [k for k in sorted(self.by_references) if k <= references]
+        if not rows:
+            return self.thresholds
+        accept, reject = self.by_references[rows[-1]]
+        return _Thresholds(accept, reject, (accept + reject) / 2)
 
     def embed(self, images):
         from chequeverify.imaging.normalise import normalise_signature

@@ -163,3 +163,29 @@ def test_refnorm_gives_a_steady_hand_a_higher_bar():
     fn = ScoreFunction("refnorm", prior_mu=0.8, prior_sigma=0.1, prior_weight=1.0)
     q = np.array([0.9, 0.436], np.float32)  # a query at cos ≈ 0.9 from the first reference
     assert fn.score(q, variable) > fn.score(q, steady)
+
+
+def test_thresholds_by_number_of_references_round_trip_and_lookup(tmp_path):
+    rows = (
+        {"references": 5, "decision": -1.2, "accept": -0.6, "reject": -2.0},
+        {"references": 1, "decision": -1.0, "accept": 0.1, "reject": -2.7},
+        {"references": 3, "decision": -1.1, "accept": -0.3, "reject": -2.2},
+    )
+    t = Thresholds(decision=-1.05, accept=-0.1, reject=-2.4, chosen_on="v", rule="r", by_references=rows)
+    assert [r["references"] for r in t.by_references] == [1, 3, 5]  # kept sorted
+    # the row of the largest K not above the account's: never a better-enrolled account's thresholds
+    assert [t.for_references(k).accept for k in (1, 2, 3, 4, 5, 9)] == [0.1, 0.1, -0.3, -0.3, -0.6, -0.6]
+    assert t.for_references(0).accept == 0.1 and t.for_references(4).reject == -2.2
+    assert "3 references" in t.for_references(4).rule
+    plain = Thresholds(decision=0.5, accept=0.7, reject=0.3)
+    assert plain.for_references(7) is plain
+    with pytest.raises(ModelError, match="references"):
+        Thresholds(0.5, 0.7, 0.3, by_references=({"references": 2, "decision": 0.5, "accept": 0.4, "reject": 0.3},))
+
+    card = write_tiny_checkpoint(tmp_path)
+    raw = json.loads((tmp_path / "tiny.json").read_text())
+    raw["thresholds"]["by_references"] = list(rows)
+    (tmp_path / "tiny.json").write_text(json.dumps(raw))
+    model = load_model(tmp_path / "tiny.json")
+    assert model.model_id == card.model_id
+    assert model.thresholds_for(6).decision == -1.2 and model.thresholds_for(1).reject == -2.7

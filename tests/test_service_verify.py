@@ -254,13 +254,39 @@ def test_per_signatory_adaptation_is_off_by_default_and_can_be_switched_on(enrol
     # off by default: the shipped model's score already normalises by the account's own spread
     assert enrolled.carl.thresholds().adapt_per_signatory is False
     (ada,) = verify(enrolled, scribble(1, 7)).signatories
-    assert (ada.accept, ada.reject) == (0.9, 0.7) and "off" in ada.note
+    assert (ada.accept, ada.reject) == (0.9, 0.7) and ada.note == "model thresholds for 3 references"
     enrolled.sue.set_thresholds(adapt_per_signatory=True)
     (ada,) = verify(enrolled, scribble(1, 7)).signatories
     assert "hand" in ada.note and (ada.accept, ada.reject) != (0.9, 0.7)
     enrolled.sue.set_thresholds(adapt_per_signatory=False)
     (ada,) = verify(enrolled, scribble(1, 7)).signatories
-    assert (ada.accept, ada.reject) == (0.9, 0.7) and "off" in ada.note
+    assert (ada.accept, ada.reject) == (0.9, 0.7) and "adapt" not in ada.note
+
+
+def test_model_thresholds_follow_the_number_of_references(tmp_path, fast_kdf):
+    from tests.service_fixtures import FakeModel, make_team
+
+    # a model whose card has rows for 1 and 3 references (the 3-row also serves 4, 5, ...)
+    t = make_team(tmp_path / "ws", FakeModel(accept=0.9, reject=0.7, by_references={1: (0.95, 0.6), 3: (0.8, 0.65)}))
+    enrol(t, "100-1", "Ada", writer=1, variants=(1, 2, 3))
+    enrol(t, "100-2", "Bea", writer=2, variants=(1,))
+    enrol(t, "100-3", "Cy", writer=3, variants=(1, 2, 3, 4))
+    seen = {}
+    for number, writer in (("100-1", 1), ("100-2", 2), ("100-3", 3)):
+        (s,) = verify(t, scribble(writer, 7), account=number).signatories
+        seen[number] = (s.accept, s.reject, s.note)
+    assert seen["100-1"] == (0.8, 0.65, "model thresholds for 3 references")
+    assert seen["100-2"] == (0.95, 0.6, "model thresholds for 1 reference")
+    assert seen["100-3"] == (0.8, 0.65, "model thresholds for 4 references")
+    # a supervisor's workspace thresholds apply to every signatory alike
+    t.sue.set_thresholds(accept=0.85, reject=0.5)
+    (s,) = verify(t, scribble(2, 7), account="100-2").signatories
+    assert (s.accept, s.reject, s.note) == (0.85, 0.5, "workspace thresholds")
+    # the decision follows the signatory's row, not the global thresholds
+    strict = make_team(tmp_path / "ws2", FakeModel(accept=0.5, reject=0.4, by_references={3: (0.999, 0.998)}))
+    enrol(strict, "100-1", "Ada", writer=1, variants=(1, 2, 3))
+    v = verify(strict, scribble(1, 7))
+    assert 0.5 <= v.score < 0.998 and v.decision is Decision.REJECT, v.reasons
 
 
 def test_identify_ranks_signatories_and_flags_watch_lists(enrolled):

@@ -65,3 +65,31 @@ def test_protocol_counts_and_reference_choice():
     assert (s.genuine.size, s.skilled.size, s.random.size, s.writers) == (3, 1, 2, 2)
     out = summarise(ProtocolScores(np.array([0.9, 0.8]), np.array([0.1]), np.array([0.2, 0.95]), 1), threshold=0.5)
     assert out["eer_skilled"] == 0.0 and out["operational"]["far_random"] == 0.5
+
+
+def test_thresholds_by_references_follow_the_rule_and_never_rise_with_k():
+    from types import SimpleNamespace
+
+    from chequeverify.model import ScoreFunction
+    from chequeverify.training.export import ACCEPT_FAR, thresholds_by_references
+
+    # 30 writers, 12 genuine + 6 forgeries each, on a noisy circle: forgeries sit further from the writer
+    rng = np.random.default_rng(0)
+    emb, writer, genuine = [], [], []
+    for w in range(30):
+        centre = rng.normal(size=16)
+        for g, n, noise in ((True, 12, 0.6), (False, 6, 1.1)):
+            for _ in range(n):
+                v = centre + rng.normal(scale=noise, size=16)
+                emb.append(v / np.linalg.norm(v)), writer.append(w), genuine.append(g)
+    data = SimpleNamespace(writer=np.array(writer), genuine=np.array(genuine), writers=[str(w) for w in range(30)])
+    emb = np.asarray(emb, np.float32)
+    rows = thresholds_by_references(emb, data, ScoreFunction("mean-cosine"))
+    # K = 10 leaves 2 genuine queries per writer (60 >= 50); rows stop where the counts get too small
+    assert [r["references"] for r in rows] == [1, 2, 3, 4, 5, 6, 8, 10]
+    accepts = [r["accept"] for r in rows]
+    assert accepts == sorted(accepts, reverse=True)
+    for r in rows:
+        assert r["reject"] <= r["decision"] <= r["accept"]
+        scores = protocol_scores(emb, data, r["references"], ScoreFunction("mean-cosine"))
+        assert (scores.skilled >= r["accept"]).mean() <= ACCEPT_FAR

@@ -169,6 +169,11 @@ def cmd_model(args: argparse.Namespace) -> int:
     t = card.thresholds
     print(f"thresholds decision {t.decision:.4f}, accept >= {t.accept:.4f}, reject < {t.reject:.4f}")
     print(f"           chosen on {t.chosen_on}")
+    if t.by_references:
+        print("           by the account's number of references K (the last row not above K applies):")
+    for row in t.by_references:
+        print(f"           K = {int(row['references']):<2}   decision {row['decision']:.4f}, accept >= {row['accept']:.4f}, "
+              f"reject < {row['reject']:.4f}")
     if card.training:
         print(f"trained on {', '.join(card.training.get('data', []))}")
     sys.stdout.flush()

@@ -400,10 +400,15 @@ def cmd_override_refuse(args: argparse.Namespace) -> int:
 
 
 def _print_thresholds(t) -> None:
-    print(f"Model {t.model_id}: ACCEPT at score >= {t.accept:.4f}, REJECT below {t.reject:.4f}, REFER between "
-          f"({'set by ' + str(t.changed_by) if t.source == 'workspace' else 'the model defaults'}; model's own: "
-          f"{t.model_accept:.4f} / {t.model_reject:.4f}); per-signatory adaptation "
-          f"{'on' if t.adapt_per_signatory else 'off'}.")  # fmt: skip
+    adapt = f"per-signatory adaptation {'on' if t.adapt_per_signatory else 'off'}"
+    if t.source == "workspace":
+        print(f"Model {t.model_id}: ACCEPT at score >= {t.accept:.4f}, REJECT below {t.reject:.4f}, REFER between, "
+              f"for every signatory (set by {t.changed_by}; the model's pooled: {t.model_accept:.4f} / "
+              f"{t.model_reject:.4f}); {adapt}.")  # fmt: skip
+    else:
+        print(f"Model {t.model_id}: the model's thresholds, chosen for each number of references a signatory has "
+              f"(`chequeverify model` lists them; pooled: ACCEPT at score >= {t.accept:.4f}, REJECT below "
+              f"{t.reject:.4f}, REFER between); {adapt}.")  # fmt: skip
 
 
 def cmd_thresholds_show(args: argparse.Namespace) -> int:

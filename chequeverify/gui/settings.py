@@ -286,10 +286,14 @@ class ThresholdsDialog(QDialog):
         self.adapt.blockSignals(True)
         self.adapt.setChecked(i.adapt_per_signatory)
         self.adapt.blockSignals(False)
-        who = (f"set by {i.changed_by} at {theme.when(i.changed_at)}" if i.source == "workspace"
-               else "the model's own")  # fmt: skip
-        self.source.setText(f"In force: accept {i.accept:.3f}, reject {i.reject:.3f} — {who}. "
-                            f"Model {i.model_id} ships with accept {i.model_accept:.3f}, reject {i.model_reject:.3f}.")  # fmt: skip
+        if i.source == "workspace":
+            self.source.setText(f"In force for every signatory: accept {i.accept:.3f}, reject {i.reject:.3f} — set by "
+                                f"{i.changed_by} at {theme.when(i.changed_at)}. Model {i.model_id} ships with accept "
+                                f"{i.model_accept:.3f}, reject {i.model_reject:.3f} (pooled).")  # fmt: skip
+        else:
+            self.source.setText(f"In force: the thresholds of model {i.model_id}, chosen for each number of "
+                                f"references a signatory has (pooled: accept {i.accept:.3f}, reject {i.reject:.3f}). "
+                                "Saving sets one pair for every signatory.")  # fmt: skip
 
     def _dragged(self, which: str, value: float) -> None:
         (self.accept_spin if which == "accept" else self.reject_spin).setValue(value)

@@ -40,6 +40,14 @@ class Thresholds:
     referred to a human: ``score >= accept`` → ACCEPT, ``score < reject`` →
     REJECT, otherwise REFER. ``chosen_on`` says which writers they were
     chosen on and ``rule`` how.
+
+    ``by_references`` (optional) holds the same three thresholds chosen
+    separately for accounts with K references, as rows ``{"references": K,
+    "decision", "accept", "reject"}`` sorted by K: with more references the
+    score separates forgeries better, so the same false-accept rate is
+    reached at a lower accept threshold. :meth:`for_references` picks the
+    row; the top-level values are the pooled ones (display, and models
+    without a table).
     """
 
     decision: float
@@ -47,6 +55,30 @@ class Thresholds:
     reject: float
     chosen_on: str = ""
     rule: str = ""
+    by_references: tuple[dict[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        rows = tuple(sorted((dict(r) for r in self.by_references), key=lambda r: r["references"]))
+        for r in rows:
+            if not (int(r["references"]) >= 1 and r["reject"] <= r["decision"] <= r["accept"]):
+                raise ModelError(f"Malformed thresholds for {r.get('references')} references: {r}.")
+        object.__setattr__(self, "by_references", rows)
+
+    def for_references(self, k: int) -> Thresholds:
+        """The thresholds for an account with ``k`` references.
+
+        The row of the largest K not above ``k`` (fewer references than any
+        row: the smallest K's): never the thresholds of a better-enrolled
+        account than this one. Without a table, these thresholds.
+        """
+        if not self.by_references:
+            return self
+        rows = [r for r in self.by_references if r["references"] <= k] or [self.by_references[0]]
+        r = rows[-1]
+        return Thresholds(
+            decision=float(r["decision"]), accept=float(r["accept"]), reject=float(r["reject"]),
+            chosen_on=self.chosen_on, rule=f"{self.rule} (row for {int(r['references'])} references)",
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -87,7 +119,9 @@ class ModelCard:
             )
         try:
             raw = dict(raw)
-            raw["thresholds"] = Thresholds(**raw["thresholds"])
+            t = dict(raw["thresholds"])
+            t["by_references"] = tuple(t.get("by_references") or ())
+            raw["thresholds"] = Thresholds(**t)
             names = {f.name for f in dataclasses.fields(cls)}
             return cls(**{k: v for k, v in raw.items() if k in names})
         except (KeyError, TypeError) as exc:

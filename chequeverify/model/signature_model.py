@@ -52,7 +52,8 @@ class SignatureModel:
       against one account's ``K×D`` references (larger = more likely genuine);
     * :meth:`score_groups` — one query against many signatories at once;
     * :attr:`thresholds` — ACCEPT at or above ``accept``, REJECT below
-      ``reject``, REFER between.
+      ``reject``, REFER between; :meth:`thresholds_for` those for an account
+      with K references.
     """
 
     def __init__(self, card: ModelCard, network: torch.nn.Module, scorer: ScoreFunction) -> None:
@@ -72,6 +73,10 @@ class SignatureModel:
     @property
     def thresholds(self) -> Thresholds:
         return self.card.thresholds
+
+    def thresholds_for(self, references: int) -> Thresholds:
+        """The thresholds for an account with ``references`` specimens (see :meth:`Thresholds.for_references`)."""
+        return self.card.thresholds.for_references(references)
 
     @property
     def input_size(self) -> tuple[int, int]:

@@ -982,9 +982,11 @@ class Session:
         # score every signatory (valid or not) against every signature found
         per_sig: list[dict[str, Any]] = []
         for s in sets:
-            adapted = self._adapted(model, s, global_t, base.adapt_per_signatory)
+            start, origin = self._signatory_base(model, s, base, global_t)
+            adapted = self._adapted(model, s, start, base.adapt_per_signatory)
+            note = f"{origin}; {adapted.reason}" if base.adapt_per_signatory else origin
             scores = [float(model.score(q, s["matrix"])) for q in queries]
-            per_sig.append({**s, "thresholds": adapted.thresholds, "adapt_reason": adapted.reason, "scores": scores})
+            per_sig.append({**s, "thresholds": adapted.thresholds, "adapt_reason": note, "scores": scores})
         valid = [p for p in per_sig if p["valid"]]
         signers = [policy.Signer(p["id"], p["name"], p["panel"], p["thresholds"]) for p in valid]
         result = policy.evaluate(mandate, signers, [[p["scores"][i] for p in valid] for i in range(len(crops))], value)
@@ -1077,6 +1079,21 @@ class Session:
             out.append({"id": s["id"], "name": s["name"], "panel": s["panel"], "valid": valid, "validity": validity,
                         "ref_ids": [r["id"] for r in refs], "matrix": matrix})  # fmt: skip
         return out
+
+    @staticmethod
+    def _signatory_base(model: Any, sig: dict[str, Any], info: ThresholdInfo, global_t: Thresholds) -> tuple[Thresholds, str]:
+        """The thresholds a signatory starts from, and a note saying which.
+
+        The model's own thresholds are chosen per number of references K
+        (more specimens separate forgeries better, so the same false-accept
+        rate is reached lower); a supervisor's workspace thresholds apply
+        to every signatory alike.
+        """
+        k = int(sig["matrix"].shape[0])
+        if info.source == "workspace":
+            return global_t, "workspace thresholds"
+        t = model.thresholds_for(k)
+        return Thresholds(float(t.accept), float(t.reject)), f"model thresholds for {k} reference{'s' * (k != 1)}"
 
     def _adapted(self, model: Any, sig: dict[str, Any], base: Thresholds, enabled: bool) -> policy.Adaptation:
         if not enabled:

@@ -9,11 +9,16 @@ training side), never on test writers:
    account's own references (``refnorm``, with its prior measured here) or
    by a background cohort (S-norm), whichever gives the lower mean
    skilled-forgery EER at K = 1 and K = 5;
-3. the thresholds, on the validation scores pooled over K = 1 and K = 5:
-   ``decision`` at the skilled-forgery EER point, ``accept`` where at most
-   :data:`ACCEPT_FAR` of skilled forgeries pass, ``reject`` below which at
-   most :data:`REJECT_FRR` of genuine signatures fall. Between the last two
-   a cheque is referred to a human.
+3. the thresholds: ``decision`` at the skilled-forgery EER point,
+   ``accept`` where at most :data:`ACCEPT_FAR` of skilled forgeries pass,
+   ``reject`` below which at most :data:`REJECT_FRR` of genuine signatures
+   fall; between the last two a cheque is referred to a human. Once on the
+   validation scores pooled over K = 1 and K = 5 (the card's headline
+   values), and once per number of references K (the rows the app and
+   ``evaluate`` use: with K = 5 the refnorm score of a skilled forgery is
+   about one unit lower than with K = 1 while genuine scores stay put, so
+   one pooled threshold would refer far more genuine cheques than the
+   accept rule needs).
 """
 
 from __future__ import annotations
@@ -38,8 +43,10 @@ log = logging.getLogger(__name__)
 ACCEPT_FAR = 0.02
 #: at most this share of genuine signatures may score in the REJECT zone (validation)
 REJECT_FRR = 0.02
-#: references per account used when choosing thresholds (pooled)
+#: references per account used when choosing the pooled thresholds
 THRESHOLD_KS = (1, 5)
+#: numbers of references with their own row of thresholds (an account with K between rows uses the lower row)
+THRESHOLD_TABLE_KS = (1, 2, 3, 4, 5, 6, 8, 10)
 #: cohort: this many genuine signatures per training writer
 COHORT_PER_WRITER = 2
 #: weights (in references) of the prior tried for the reference-spread normalisation
@@ -103,21 +110,52 @@ def choose_scoring(val_embeddings: np.ndarray, val: SignatureArrays, cohort: np.
     return candidates[best], {"chosen": best, "candidates": results}
 
 
-def choose_thresholds(val_embeddings: np.ndarray, val: SignatureArrays, scorer: ScoreFunction, chosen_on: str) -> Thresholds:
-    scores = pooled([protocol_scores(val_embeddings, val, k, scorer) for k in THRESHOLD_KS])
+def _three_thresholds(scores: ProtocolScores) -> tuple[float, float, float]:
+    """(decision, accept, reject) on one set of validation scores, by the rule of the module docstring."""
     _, decision = equal_error_rate(scores.genuine, scores.skilled)
     accept = max(threshold_at_far(scores.skilled, ACCEPT_FAR), decision)
     reject = min(threshold_at_frr(scores.genuine, REJECT_FRR), decision)
+    return float(decision), float(accept), float(reject)
+
+
+def thresholds_by_references(val_embeddings: np.ndarray, val: SignatureArrays, scorer: ScoreFunction) -> tuple[dict, ...]:
+    """One row of thresholds per K of :data:`THRESHOLD_TABLE_KS` (validation writers with more than K genuine).
+
+    More references never raise the accept threshold: where a larger K
+    measured a higher accept threshold (by chance; fewer queries), the
+    smaller K's rows are raised to it — only ever stricter, so every row
+    still lets at most :data:`ACCEPT_FAR` of its skilled forgeries through.
+    """
+    rows = []
+    for k in THRESHOLD_TABLE_KS:
+        scores = protocol_scores(val_embeddings, val, k, scorer)
+        if scores.genuine.size < 50 or scores.skilled.size < 50:
+            break  # too few validation writers with this many genuine signatures
+        decision, accept, reject = _three_thresholds(scores)
+        rows.append({"references": k, "decision": decision, "accept": accept, "reject": reject,
+                     "genuine": int(scores.genuine.size), "skilled": int(scores.skilled.size)})  # fmt: skip
+    highest = -np.inf
+    for row in reversed(rows):
+        highest = max(highest, row["accept"])
+        row["accept"] = float(highest)
+    return tuple(rows)
+
+
+def choose_thresholds(val_embeddings: np.ndarray, val: SignatureArrays, scorer: ScoreFunction, chosen_on: str) -> Thresholds:
+    scores = pooled([protocol_scores(val_embeddings, val, k, scorer) for k in THRESHOLD_KS])
+    decision, accept, reject = _three_thresholds(scores)
     return Thresholds(
-        decision=float(decision),
-        accept=float(accept),
-        reject=float(reject),
+        decision=decision,
+        accept=accept,
+        reject=reject,
         chosen_on=chosen_on,
         rule=(
             f"decision: EER point genuine vs skilled; accept: skilled FAR <= {ACCEPT_FAR:.0%}; "
-            f"reject: genuine FRR <= {REJECT_FRR:.0%}; validation scores pooled over K = "
+            f"reject: genuine FRR <= {REJECT_FRR:.0%}; on validation scores pooled over K = "
             + ", ".join(map(str, THRESHOLD_KS))
+            + "; and the same rule per number of references K (by_references)"
         ),
+        by_references=thresholds_by_references(val_embeddings, val, scorer),
     )
 
 
@@ -163,7 +201,7 @@ def export_model(
         scoring=scoring,
         thresholds=thresholds,
         training=training_info,
-        metrics={"validation": {f"k{k}": summarise(protocol_scores(val_emb, val, k, scorer), thresholds.decision)
+        metrics={"validation": {f"k{k}": summarise(protocol_scores(val_emb, val, k, scorer), thresholds.for_references(k).decision)
                                 for k in THRESHOLD_KS}},
     )
     extra = {"cohort": torch.from_numpy(cohort)} if scorer.method == "snorm" else {}

@@ -81,8 +81,10 @@ def evaluate_folder(
     extra = {"model": model.model_id, "input": "cheques" if cheques else "signatures"}
     if data.failed:
         extra["unreadable"] = [{"file": f, "error": e} for f, e in data.failed]
-    report = evaluation_report(spec.name, spec.writers, data, k, scores, model.thresholds.decision, extra)
+    # the operating threshold the app uses for an account with K references
+    threshold = model.thresholds_for(k).decision
+    report = evaluation_report(spec.name, spec.writers, data, k, scores, threshold, extra)
     if plot:
         title = f"{spec.name} writers {report['writers']}, K={k}, {model.model_id}"
-        draw_evaluation_plot(scores, Path(plot), title, model.thresholds.decision)
+        draw_evaluation_plot(scores, Path(plot), title, threshold)
     return report
