@@ -74,6 +74,17 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(row)
+    print()
+    print("What the app does with these queries (accept / refer / reject zones of the thresholds for K references):")
+    print()
+    print("| set | K | genuine: accept / refer / reject % | skilled forgeries: accept / refer / reject % "
+          "| random forgeries: accept / refer / reject % |")
+    print("|---|---|---|---|---|")
+    for key, r in reports.items():
+        z = r["zones"]
+        cells = [" / ".join(pct(z[kind][zone]) for zone in ("accept", "refer", "reject")) if z[kind] else "—"
+                 for kind in ("genuine", "skilled", "random")]  # fmt: skip
+        print(f"| {r['set']} | {r['references']} | " + " | ".join(cells) + " |")
     if args.card:
         card_path = _resolve(args.model)
         card = json.loads(card_path.read_text())

@@ -95,6 +95,13 @@ def test_train_resume_export_and_evaluate(tiny_set, tmp_path, capsys):
         assert 0.0 <= report[key] <= 1.0
     assert set(report["operational"]) == {"frr", "far_skilled", "far_random"}
     assert report["threshold"] == pytest.approx(t["decision"])
+    # the app's three zones at the shipped accept / reject thresholds, per kind of query
+    z = report["zones"]
+    assert (z["accept_from"], z["reject_below"]) == (pytest.approx(t["accept"]), pytest.approx(t["reject"]))
+    for kind, n in report["counts"].items():
+        shares = z[kind]
+        assert sum(shares.values()) == pytest.approx(1.0) and all(0 <= v <= 1 for v in shares.values())
+        assert round(shares["accept"] * n) == pytest.approx(shares["accept"] * n)  # a whole number of queries
     assert Image.open(plot).size[0] > 500
 
 

@@ -95,6 +95,23 @@ def summarise(scores: ProtocolScores, threshold: float | None = None) -> dict:
     return out
 
 
+def decision_zones(scores: ProtocolScores, accept: float, reject: float) -> dict:
+    """Share of each kind of query in the app's three zones: ACCEPT (``>= accept``), REJECT (``< reject``), REFER.
+
+    ``{"genuine": {"accept", "refer", "reject"}, "skilled": ..., "random": ...}``
+    (fractions; a kind without queries is None).
+    """
+    out: dict = {}
+    for kind in ("genuine", "skilled", "random"):
+        v = np.asarray(getattr(scores, kind))
+        if not v.size:
+            out[kind] = None
+            continue
+        acc, rej = float((v >= accept).mean()), float((v < reject).mean())
+        out[kind] = {"accept": acc, "refer": 1.0 - acc - rej, "reject": rej}
+    return out
+
+
 def evaluation_report(
     set_name: str, writers: frozenset[int] | None, data: SignatureArrays, k: int, scores: ProtocolScores,
     threshold: float, extra: dict | None = None,

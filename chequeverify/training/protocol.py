@@ -18,7 +18,7 @@ from PIL import Image
 from chequeverify.errors import ChequeVerifyError, UnreadableScan
 from chequeverify.model import SignatureModel
 from chequeverify.training.datasets import DataSpec, list_samples
-from chequeverify.training.evaluate import evaluation_report, protocol_scores
+from chequeverify.training.evaluate import decision_zones, evaluation_report, protocol_scores
 from chequeverify.training.plots import draw_evaluation_plot
 
 log = logging.getLogger(__name__)
@@ -81,8 +81,11 @@ def evaluate_folder(
     extra = {"model": model.model_id, "input": "cheques" if cheques else "signatures"}
     if data.failed:
         extra["unreadable"] = [{"file": f, "error": e} for f, e in data.failed]
-    # the operating threshold the app uses for an account with K references
-    threshold = model.thresholds_for(k).decision
+    # the thresholds the app uses for an account with K references
+    shipped = model.thresholds_for(k)
+    threshold = shipped.decision
+    extra["zones"] = {"accept_from": shipped.accept, "reject_below": shipped.reject,
+                      **decision_zones(scores, shipped.accept, shipped.reject)}  # fmt: skip
     report = evaluation_report(spec.name, spec.writers, data, k, scores, threshold, extra)
     if plot:
         title = f"{spec.name} writers {report['writers']}, K={k}, {model.model_id}"
