@@ -289,6 +289,30 @@ def test_model_thresholds_follow_the_number_of_references(tmp_path, fast_kdf):
     assert 0.5 <= v.score < 0.998 and v.decision is Decision.REJECT, v.reasons
 
 
+def test_identify_judges_each_candidate_by_its_own_thresholds(tmp_path, fast_kdf):
+    from tests.service_fixtures import FakeModel, make_team
+
+    # rows: one reference → accept 0.999 (nothing passes), three or more → accept 0.8
+    t = make_team(tmp_path / "ws", FakeModel(accept=0.99, reject=0.4, by_references={1: (0.999, 0.3), 3: (0.8, 0.4)}))
+    t.sue.add_account("WL-1", "Known forgers", watchlist=True)
+    for name, writer, variants in (("Mallory", 4, (1, 2, 3)), ("Trudy", 5, (1,))):
+        t.sue.add_signatory("WL-1", name)
+        for r in t.sue.add_references("WL-1", name, [scribble(writer, v) for v in variants]):
+            t.sam.approve_reference(r.id)
+    hit = t.carl.identify(scribble(4, 9), top=2)
+    mallory = next(c for c in hit.candidates if c.signatory == "Mallory")
+    assert (mallory.accept, mallory.reject, mallory.references) == (0.8, 0.4, 3)
+    assert 0.8 <= mallory.score < 0.99  # a hit by its row, not by the global accept of 0.99
+    assert [c.signatory for c in hit.watchlist_hits] == ["Mallory"]
+    trudy = t.carl.identify(scribble(5, 9), top=2)
+    top = trudy.candidates[0]
+    assert top.signatory == "Trudy" and (top.accept, top.references) == (0.999, 1)
+    assert trudy.watchlist_hits == ()  # one reference: its row asks for more than it scores
+    # workspace thresholds apply to every candidate alike
+    t.sue.set_thresholds(accept=0.55, reject=0.2)
+    assert {(c.accept, c.reject) for c in t.carl.identify(scribble(5, 9), top=2).candidates} == {(0.55, 0.2)}
+
+
 def test_identify_ranks_signatories_and_flags_watch_lists(enrolled):
     enrol(enrolled, "200-2", "Bob", writer=2)
     enrol(enrolled, "WL-1", "Forger", writer=3, mandate="any one")

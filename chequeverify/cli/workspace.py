@@ -356,9 +356,10 @@ def cmd_identify(args: argparse.Namespace) -> int:
         _print_json(result)
         return 0
     print(f"Searched {result.references_searched} references of {result.signatories_searched} signatories "
-          f"(model {result.model_id}, accept >= {result.accept:.4f}):")  # fmt: skip
-    _table([[str(c.rank), _score(c.score), c.account, c.holder, c.signatory, "WATCH-LIST" if c.watchlist else ""]
-            for c in result.candidates], ["RANK", "SCORE", "ACCOUNT", "HOLDER", "SIGNATORY", ""])  # fmt: skip
+          f"(model {result.model_id}; each candidate against its own accept threshold, as verification would):")  # fmt: skip
+    _table([[str(c.rank), _score(c.score), _score(c.accept), str(c.references), c.account, c.holder, c.signatory,
+             "WATCH-LIST" if c.watchlist else ""] for c in result.candidates],
+           ["RANK", "SCORE", "ACCEPT AT", "REFS", "ACCOUNT", "HOLDER", "SIGNATORY", ""])  # fmt: skip
     for hit in result.watchlist_hits:
         print(f"WARNING: matches watch-listed {hit.signatory} ({hit.account}) with score {_score(hit.score)}")
     return 0

@@ -71,9 +71,11 @@ class IdentifyDialog(QDialog):
             h.setObjectName("PanelTitle")
             grid.addWidget(h, 0, col)
         reject = float(images.get("reject", ident.accept - 0.1))
-        scale = score_scale(ident.accept, reject, *[c.score for c in ident.candidates])
+        # each candidate against its own thresholds (as verification would judge it), on one shared axis
+        own = [(c.accept, c.reject) if math.isfinite(c.accept) else (ident.accept, reject) for c in ident.candidates]
+        scale = score_scale(ident.accept, reject, *[c.score for c in ident.candidates], *[v for t in own for v in t])
         self.rows: list[tuple[QLabel, ScoreBar]] = []
-        for i, c in enumerate(ident.candidates, start=1):
+        for i, (c, (c_accept, c_reject)) in enumerate(zip(ident.candidates, own), start=1):
             rank = QLabel(str(c.rank))
             rank.setFont(theme.font(2, bold=True))
             who = QLabel(f"<b>{c.signatory}</b><br><span style='color:{theme.MUTED}'>{c.account} · {c.holder}</span>"
@@ -83,7 +85,7 @@ class IdentifyDialog(QDialog):
             tile = SignatureTile(size=QSize(150, 60))
             tile.set_image(images.get(("candidate", c.signatory_id)))
             bar = ScoreBar()
-            bar.set_score(c.score if math.isfinite(c.score) else float("nan"), ident.accept, reject, scale)
+            bar.set_score(c.score if math.isfinite(c.score) else float("nan"), c_accept, c_reject, scale)
             grid.addWidget(rank, i, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(who, i, 1)
             grid.addWidget(tile, i, 2)

@@ -16,6 +16,7 @@ The GUI and the CLI see only these objects. Conventions:
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -334,7 +335,12 @@ class ChequeRecord:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One signatory found by :meth:`Session.identify` (``rank`` 1 = best)."""
+    """One signatory found by :meth:`Session.identify` (``rank`` 1 = best).
+
+    ``accept`` / ``reject``: the thresholds for this signatory (the model's
+    row for its number of references, or the workspace's), as verification
+    would apply them; ``references``: its active references.
+    """
 
     rank: int
     score: float
@@ -343,6 +349,9 @@ class Candidate:
     signatory_id: int
     signatory: str
     watchlist: bool
+    accept: float = math.inf
+    reject: float = -math.inf
+    references: int = 0
     reference_image: np.ndarray | None = field(repr=False, compare=False, default=None)
 
 
@@ -352,7 +361,8 @@ class Identification:
 
     ``located`` is set when the input was a cheque. ``references_searched``:
     active references compared; ``watchlist_hits``: candidates at or above
-    the accept threshold that belong to a watch-list account.
+    their accept threshold that belong to a watch-list account; ``accept``:
+    the global (pooled) accept threshold.
     """
 
     query_image: np.ndarray = field(repr=False, compare=False)

@@ -982,7 +982,7 @@ class Session:
         # score every signatory (valid or not) against every signature found
         per_sig: list[dict[str, Any]] = []
         for s in sets:
-            start, origin = self._signatory_base(model, s, base, global_t)
+            start, origin = self._signatory_base(model, int(s["matrix"].shape[0]), base, global_t)
             adapted = self._adapted(model, s, start, base.adapt_per_signatory)
             note = f"{origin}; {adapted.reason}" if base.adapt_per_signatory else origin
             scores = [float(model.score(q, s["matrix"])) for q in queries]
@@ -1081,15 +1081,14 @@ class Session:
         return out
 
     @staticmethod
-    def _signatory_base(model: Any, sig: dict[str, Any], info: ThresholdInfo, global_t: Thresholds) -> tuple[Thresholds, str]:
+    def _signatory_base(model: Any, k: int, info: ThresholdInfo, global_t: Thresholds) -> tuple[Thresholds, str]:
         """The thresholds a signatory starts from, and a note saying which.
 
         The model's own thresholds are chosen per number of references K
         (more specimens separate forgeries better, so the same false-accept
         rate is reached lower); a supervisor's workspace thresholds apply
-        to every signatory alike.
+        to every signatory alike. ``k``: the signatory's active references.
         """
-        k = int(sig["matrix"].shape[0])
         if info.source == "workspace":
             return global_t, "workspace thresholds"
         t = model.thresholds_for(k)
@@ -1273,6 +1272,7 @@ class Session:
         query = np.asarray(model.embed([crop]), dtype=np.float32)[0]
         index = self.workspace._identification_index(model)
         base = self._thresholds_info(model)
+        global_t = Thresholds(base.accept, base.reject)
         candidates: list[Candidate] = []
         if index.references:
             positions, scores = index.search(model, query, top)
@@ -1285,11 +1285,14 @@ class Session:
                 sid = int(index.signatories[p])
                 d = directory.get(sid, {})
                 ref_image = self.workspace._reference_image(int(index.first_reference[p])) if images else None
+                n_refs = int(index.stats.counts[p])
+                t, _ = self._signatory_base(model, n_refs, base, global_t)
                 candidates.append(Candidate(rank=rank, score=float(scores[k]), account=d.get("account", "?"),
                                             holder=d.get("holder", "?"), signatory_id=sid,
                                             signatory=d.get("name", "?"), watchlist=bool(d.get("watchlist")),
+                                            accept=float(t.accept), reject=float(t.reject), references=n_refs,
                                             reference_image=ref_image))  # fmt: skip
-        hits = tuple(c for c in candidates if c.watchlist and c.score >= base.accept)
+        hits = tuple(c for c in candidates if c.watchlist and c.score >= c.accept)
         with self._store.transaction():
             self._store.append_audit("identified", user=user["name"], subject=name,
                                      details={"file_sha256": sha, "top": [[c.account, c.signatory, round(c.score, 6)]
