@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: run test install demo lint bench clean
+.PHONY: run test install demo lint bench bench-accuracy clean
 
 install: $(STAMP)
 
@@ -36,6 +36,11 @@ bench: $(STAMP)
 	$(PY) benchmarks/cheque_speed.py
 	$(PY) benchmarks/verify_speed.py
 	$(PY) benchmarks/gui_start.py
+
+# The accuracy figures of the README (reads ../shared/data; about ten minutes).
+bench-accuracy: $(STAMP)
+	$(PY) benchmarks/locate_accuracy.py
+	$(PY) benchmarks/accuracy.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
