@@ -1,0 +1,68 @@
+"""What the cheque path costs the score: the same signatures as specimen images and signed onto cheques.
+
+For each CEDAR **validation** writer (36-45: trained on by no model and no
+threshold choice looks at the test writers) the first five genuine images
+are the references; six later genuine signatures and six skilled forgeries
+are scored twice: as the image itself, and drawn onto a synthetic cheque
+(``imaging.draw_cheque``, a seed per signature) then located and cleaned as
+verification does (``imaging.extract_signature``). A cheque whose signature
+is not found counts as a miss and is left out of the scores.
+
+Prints the mean genuine and forgery score and the skilled-forgery EER of
+each path, and as its last line
+``eer_images=<float> eer_cheques=<float> genuine_drop=<float> not_found=<int>/<int>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+from PIL import Image
+
+from chequeverify import config, imaging
+from chequeverify.errors import ChequeVerifyError
+from chequeverify.model import load_model
+from chequeverify.training.metrics import equal_error_rate
+
+WRITERS = range(36, 46)
+REFERENCES, QUERIES = 5, 6
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", help="model card (.json); default: the shipped model")
+    args = p.parse_args()
+    model = load_model(args.model)
+    root = config.shared_data_dir() / "cedar"
+    scores = {path: {True: [], False: []} for path in ("images", "cheques")}
+    missed = total = 0
+    for w in WRITERS:
+        genuine = sorted((root / f"{w:03d}" / "genuine").iterdir())
+        forged = sorted((root / f"{w:03d}" / "forged").iterdir())
+        refs = model.embed([Image.open(f) for f in genuine[:REFERENCES]])
+        queries = [(True, f) for f in genuine[REFERENCES + 1 : REFERENCES + 1 + QUERIES]]
+        queries += [(False, f) for f in forged[:QUERIES]]
+        for j, (is_genuine, path) in enumerate(queries):
+            image = Image.open(path)
+            cheque, _ = imaging.draw_cheque(image, holder="Account Holder", bank="Demo Bank", seed=w * 100 + j)
+            total += 1
+            try:
+                _, crop = imaging.extract_signature(cheque)
+            except ChequeVerifyError:
+                missed += 1
+                continue
+            for name, signature in (("images", image), ("cheques", crop)):
+                scores[name][is_genuine].append(float(model.score(model.embed([signature])[0], refs)))
+    eer = {}
+    for name, s in scores.items():
+        g, f = np.array(s[True]), np.array(s[False])
+        eer[name] = equal_error_rate(g, f)[0]
+        print(f"{name:8s} genuine mean {g.mean():+.3f}  forgery mean {f.mean():+.3f}  EER skilled {100 * eer[name]:.1f} %")
+    drop = float(np.mean(scores["images"][True]) - np.mean(scores["cheques"][True]))
+    print(f"eer_images={eer['images']:.4f} eer_cheques={eer['cheques']:.4f} genuine_drop={drop:.3f} "
+          f"not_found={missed}/{total}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
