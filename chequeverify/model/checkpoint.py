@@ -61,7 +61,11 @@ class Thresholds:
         rows = tuple(sorted((dict(r) for r in self.by_references), key=lambda r: r["references"]))
         for r in rows:
             if not (int(r["references"]) >= 1 and r["reject"] <= r["decision"] <= r["accept"]):
-                raise ModelError(f"Malformed thresholds for {r.get('references')} references: {r}.")
+                raise ModelError(
+                    f"The model card's thresholds for {r.get('references')} references are unusable "
+                    f"(reject {r['reject']:.4g}, decision {r['decision']:.4g}, accept {r['accept']:.4g}).",
+                    hint="Each row needs reject ≤ decision ≤ accept; re-export the model with `chequeverify train`.",
+                )
         object.__setattr__(self, "by_references", rows)
 
     def for_references(self, k: int) -> Thresholds:

@@ -176,11 +176,7 @@ class ScoreFunction:
             centroids, mu, sigma = stats.centroids, stats.mu, stats.sigma
         else:
             centroids, mu, sigma = stats.centroids[rows], stats.mu[rows], stats.sigma[rows]
-        raw = (centroids @ q).astype(np.float64)
-        if self.method == "snorm":
-            mu_q, sd_q = self._cohort_stats((self.cohort @ q)[None, :])
-            return 0.5 * ((raw - mu) / sigma + (raw - mu_q[0]) / sd_q[0])
-        return raw if self.method == "mean-cosine" else (raw - mu) / sigma
+        return np.asarray(self._normalise((centroids @ q).astype(np.float64), mu, sigma, q[None, :]), np.float64)
 
     def score_groups(
         self, query: np.ndarray, references: np.ndarray, groups: np.ndarray

@@ -107,8 +107,8 @@ def decision_zones(scores: ProtocolScores, accept: float, reject: float) -> dict
         if not v.size:
             out[kind] = None
             continue
-        acc, rej = float((v >= accept).mean()), float((v < reject).mean())
-        out[kind] = {"accept": acc, "refer": 1.0 - acc - rej, "reject": rej}
+        out[kind] = {"accept": float((v >= accept).mean()), "refer": float(((v >= reject) & (v < accept)).mean()),
+                     "reject": float((v < reject).mean())}  # fmt: skip
     return out
 
 
