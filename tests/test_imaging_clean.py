@@ -156,3 +156,55 @@ def test_print_only_crop_has_no_signature():
     ImageDraw.Draw(img).text((10, 20), "Please sign above", fill=20, font=ImageFont.load_default(size=18))
     with pytest.raises(SignatureNotFound):
         clean_signature(img, px_per_mm=PPM, on_cheque=True)
+
+
+def _signature_ending_in_small_letters():
+    """A 200-dpi crop with no print at all: a flourish, then three small separate
+    letters on one baseline (how a cursive name often ends). Returns
+    ``(grey, rgb, letters H×W bool)``."""
+    pen = (30, 30, 40)
+    img = Image.new("RGB", (300, 140), (236, 236, 236))
+    d = ImageDraw.Draw(img)
+    d.line([(20, 110), (60, 20), (90, 100), (120, 60)], fill=pen, width=2)
+    for k in range(3):
+        x = 150 + k * 16
+        d.arc([x, 70, x + 10, 82], 180, 360, fill=pen, width=2)
+        d.line([(x, 76), (x, 84)], fill=pen, width=2)
+        d.line([(x + 10, 76), (x + 10, 84)], fill=pen, width=2)
+    rgb = np.asarray(img)
+    grey = np.asarray(img.convert("L"))
+    letters = np.zeros(grey.shape, bool)
+    letters[68:86, 148:200] = grey[68:86, 148:200] < 150
+    return grey, rgb, letters
+
+
+def test_short_line_is_type_only_where_the_wider_view_saw_type():
+    from chequeverify.imaging.clean import clean_crop
+    from chequeverify.imaging.ink import TextLine
+
+    grey, rgb, letters = _signature_ending_in_small_letters()
+    # the crop alone cannot tell three small letters on a baseline from type ...
+    assert recall(clean_crop(grey, rgb, PPM, None, on_cheque=True), letters) < 0.2
+    # ... but when the cheque around it shows no type there, they are the signature's
+    assert recall(clean_crop(grey, rgb, PPM, [], on_cheque=True), letters) > 0.95
+    elsewhere = TextLine((), (20, 120, 120, 132), 9.0)  # a printed line on other rows
+    assert recall(clean_crop(grey, rgb, PPM, [elsewhere], on_cheque=True), letters) > 0.95
+    same_rows = TextLine((), (90, 70, 148, 84), 12.0)  # type running on into them: type
+    assert recall(clean_crop(grey, rgb, PPM, [same_rows], on_cheque=True), letters) < 0.2
+
+
+def test_type_band_runs_on_over_ink_and_stops_at_a_gap():
+    from chequeverify.imaging.clean import _band
+    from chequeverify.imaging.ink import TextLine
+
+    ink = np.zeros((40, 300), bool)
+    line = TextLine((), (20, 10, 80, 20), 10.0)
+    ink[10:20, 20:80] = True  # the line's own glyphs
+    ink[12:18, 84:120] = True  # letters merged with a stroke, a letter space on
+    ink[12:18, 160:200] = True  # a signature starting past a word's gap and more
+    x0, y0, x1, y1 = _band(line, ink)
+    assert (y0, y1) == (8, 22)  # its rows, a quarter glyph (2 px) either side
+    assert x1 == 120  # over the merged letters, not on to the signature
+    assert x0 == 20  # nothing to run on over to the left
+    ink[12:18, 120:160] = True  # joined up: the band follows, up to seven glyphs
+    assert _band(line, ink)[2] == 150

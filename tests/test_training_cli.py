@@ -65,9 +65,12 @@ def test_train_resume_export_and_evaluate(tiny_set, tmp_path, capsys):
     out = tmp_path / "run"
     common = ["train", "--data", f"{tiny_set}:1-5", "--validation", f"{tiny_set}:6-8", "--out", str(out),
               "--steps-per-epoch", "2", "--writers-per-batch", "3", "--input-size", "40x120",
-              "--widths", "8,8,16,16", "--embedding-dim", "16", "--threads", "1", "--name", "tiny"]
+              "--widths", "8,8,16,16", "--embedding-dim", "16", "--threads", "1", "--name", "tiny",
+              "--mirror-writers", "0.5", "--dropout", "0.1"]  # fmt: skip
     assert main(common + ["--epochs", "1", "--swa-epochs", "2"]) == 0
-    history = json.loads((out / "history.json").read_text())["history"]
+    saved = json.loads((out / "history.json").read_text())
+    assert saved["config"]["mirror_writers"] == 0.5 and saved["config"]["dropout"] == 0.1
+    history = saved["history"]
     assert [h.get("swa_epochs", 0) for h in history] == [0, 2] and "val_eer_skilled_k1" in history[0]
     # a second call with more epochs resumes instead of starting again, and averages again
     assert main(common + ["--epochs", "2", "--swa-epochs", "2"]) == 0
@@ -103,6 +106,27 @@ def test_train_resume_export_and_evaluate(tiny_set, tmp_path, capsys):
         assert sum(shares.values()) == pytest.approx(1.0) and all(0 <= v <= 1 for v in shares.values())
         assert round(shares["accept"] * n) == pytest.approx(shares["accept"] * n)  # a whole number of queries
     assert Image.open(plot).size[0] > 500
+
+
+def test_mirrored_writers_are_flipped_whole():
+    import torch
+
+    from chequeverify.training.train import mirror_writers
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(12, 1, 4, 6, generator=gen)
+    writers = torch.tensor([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3])
+    assert torch.equal(mirror_writers(x, writers, 0.0, gen), x)
+    seen = set()
+    for _ in range(5):
+        y = mirror_writers(x, writers, 1.0, gen)
+        for w in range(4):
+            rows = slice(3 * w, 3 * w + 3)
+            kinds = [k for k, f in (("lr", x[rows].flip(-1)), ("ud", x[rows].flip(-2)), ("both", x[rows].flip(-1, -2)))
+                     if torch.equal(y[rows], f)]  # fmt: skip
+            assert len(kinds) == 1  # all of a writer's images, genuine and forged, the same way
+            seen.add(kinds[0])
+    assert seen == {"lr", "ud", "both"}
 
 
 def test_evaluate_without_forgeries_reports_null_skilled(tiny_set, tmp_path, capsys):

@@ -54,6 +54,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="after the schedule, train this many epochs at a small constant rate and export the "
                    "average of their weights (0: export the best validation epoch instead)")
     p.add_argument("--swa-lr", type=float, default=2e-4)
+    p.add_argument("--dropout", type=float, default=0.0, help="dropout before the embedding's projection")
+    p.add_argument("--mirror-writers", type=float, default=0.0, metavar="P",
+                   help="writer-level augmentation: with probability P a writer of a batch is replaced by its "
+                   "mirror image (left-right, upside down or both), a new writer for the network")
     p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser(
@@ -123,6 +127,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         balance_sets=args.balance_sets,
         swa_epochs=args.swa_epochs,
         swa_lr=args.swa_lr,
+        dropout=args.dropout,
+        mirror_writers=args.mirror_writers,
     )
     trainer = Trainer(cfg)
     trainer.run()

@@ -25,6 +25,7 @@ Removed, in order:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
@@ -45,6 +46,8 @@ from chequeverify.imaging.locate import ZoneInk, _as_arrays, analyse_zone
 TYPICAL_STROKE_MM = 0.45
 #: printed type near a signature is at most this fraction of the signature's height
 MAX_TYPE_TO_SIGNATURE = 0.45
+#: a text line of this many pieces found in a crop is type without a wider view's confirmation
+SELF_EVIDENT_MEMBERS = 4
 
 
 def estimate_px_per_mm(grey: np.ndarray) -> float:
@@ -82,7 +85,7 @@ def clean_crop(
     grey: np.ndarray,
     rgb: np.ndarray | None,
     ppm: float,
-    known_lines: list[TextLine] = (),
+    known_lines: Sequence[TextLine] | None = None,
     *,
     on_cheque: bool | None = False,
 ) -> np.ndarray:
@@ -96,7 +99,14 @@ def clean_crop(
     ``known_lines``: printed text lines seen around the crop by a wider
     analysis (boxes in crop pixels), used with the crop's own: a line whose
     letters are nearly all crossed by the signature is not recognisable
-    inside the crop alone. ``on_cheque=None``: decide with :func:`looks_printed`.
+    inside the crop alone. When they are given (even empty), a short line
+    found in the crop alone (fewer than :data:`SELF_EVIDENT_MEMBERS` pieces)
+    or hidden under the pen is type only where the wider analysis saw type
+    too: inside a signature, two or three small letters of a broken cursive
+    word line up like type, upright letters stand like type's stems, and
+    taking them out cuts the signature apart, while printed words run on
+    beyond the signature, where the wider view sees them whole.
+    ``on_cheque=None``: decide with :func:`looks_printed`.
     """
     h, w = grey.shape
     paper = paper_level(grey, max(7, int(round(3.0 * ppm))))
@@ -134,8 +144,9 @@ def clean_crop(
 
     keep = zone.handwriting.copy()
     lines = []
+    context = list(known_lines) if known_lines is not None else None
     for line in zone.text_lines:
-        if is_type(line):
+        if is_type(line) and (context is None or _confirmed(line, context)):
             lines.append(line)
         else:  # give its glyphs back to the signature
             keep |= zone.comps.mask_of(np.isin(np.arange(zone.comps.n), line.members))
@@ -143,14 +154,18 @@ def clean_crop(
     big = zone.is_handwriting & (zone.comps.area >= 2.0 * ppm * ppm)
     if on_cheque and big.any():
         lines_found = find_hidden_lines(zone.comps.mask_of(big), 1.2 * ppm, 3.6 * ppm)
-        known_lines = list(known_lines) + lines_found
-    for known in known_lines:
+        if context is not None:
+            # upright letters of a small signature stand like type's stems:
+            # only where the wider view saw a printed line
+            lines_found = [line for line in lines_found if _confirmed(line, context, stacked=True)]
+        known_lines = list(known_lines or ()) + lines_found
+    for known in known_lines or ():
         if is_type(known) and not any(_same_line(known, own) for own in lines):
             lines.append(known)
             keep &= ~_glyphs_in_band(zone, known)
     for line in lines:
         keep = _remove_touching_type(keep, zone, line, rgb, ppm, grey)
-    keep = _drop_band_leftovers(keep, lines)
+    keep = _drop_band_leftovers(keep, lines, zone.ink)
     keep = _drop_debris(keep, ppm)
     if not keep.any():
         raise SignatureNotFound("No handwriting left in the signature crop after removing print.")
@@ -185,7 +200,7 @@ def render(grey: np.ndarray, paper: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return out
 
 
-def _drop_band_leftovers(keep: np.ndarray, lines: list[TextLine]) -> np.ndarray:
+def _drop_band_leftovers(keep: np.ndarray, lines: list[TextLine], ink: np.ndarray) -> np.ndarray:
     """Remove what is left wholly inside a text line's band at glyph size: letters
     that were cut off the pen's strokes."""
     if not lines:
@@ -193,7 +208,7 @@ def _drop_band_leftovers(keep: np.ndarray, lines: list[TextLine]) -> np.ndarray:
     comps = label(keep)
     drop = np.zeros(comps.n, bool)
     for line in lines:
-        bx0, by0, bx1, by1 = _band(line, keep.shape)
+        bx0, by0, bx1, by1 = _band(line, ink)
         drop |= (
             (comps.x0 >= bx0)
             & (comps.x1 <= bx1)
@@ -213,6 +228,29 @@ def _drop_debris(keep: np.ndarray, ppm: float) -> np.ndarray:
     return comps.mask_of(~small)
 
 
+def _confirmed(line: TextLine, context: list[TextLine], *, stacked: bool = False) -> bool:
+    """Whether a line found in the crop is type: long enough to be self-evident,
+    or on the rows of a line the wider analysis saw, and near it along them.
+
+    ``stacked``: also when it sits directly above or below such a line over
+    the same columns, as the lines of a printed block do (a name printed
+    over "Please sign above", hidden under the pen while its label shows).
+    """
+    if len(line.members) >= SELF_EVIDENT_MEMBERS:
+        return True
+    size = max(line.height, 2.0)
+    for k in context:
+        if _same_line(line, k) and line.box[0] <= k.box[2] + 3 * size and k.box[0] <= line.box[2] + 3 * size:
+            return True
+        if stacked:
+            overlap = min(line.box[2], k.box[2]) - max(line.box[0], k.box[0])
+            shorter = min(line.box[2] - line.box[0], k.box[2] - k.box[0])
+            gap = max(k.box[1] - line.box[3], line.box[1] - k.box[3])
+            if shorter > 0 and overlap >= 0.5 * shorter and gap <= 2.5 * max(size, k.height):
+                return True
+    return False
+
+
 def _same_line(a: TextLine, b: TextLine) -> bool:
     rows = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
     return rows >= 0.5 * min(a.box[3] - a.box[1], b.box[3] - b.box[1])
@@ -220,7 +258,7 @@ def _same_line(a: TextLine, b: TextLine) -> bool:
 
 def _glyphs_in_band(zone: ZoneInk, line: TextLine) -> np.ndarray:
     """``h×w bool``: the handwriting components that lie wholly in a known line's band and fit its glyph size."""
-    bx0, by0, bx1, by1 = _band(line, zone.handwriting.shape)
+    bx0, by0, bx1, by1 = _band(line, zone.ink)
     c = zone.comps
     fits = (
         zone.is_handwriting
@@ -233,28 +271,50 @@ def _glyphs_in_band(zone: ZoneInk, line: TextLine) -> np.ndarray:
     return c.mask_of(fits)
 
 
-def _band(line: TextLine, shape: tuple[int, int]) -> tuple[int, int, int, int]:
-    """Where a text line's glyphs may be: its rows (descenders included) and
-    some glyphs' width beyond its ends (letters merged with a stroke were
-    not found as part of it)."""
+def _band(line: TextLine, ink: np.ndarray) -> tuple[int, int, int, int]:
+    """Where a text line's glyphs may be: its rows (descenders included) and,
+    along them, on past its ends while ink continues (``ink``: ``H×W bool``).
+
+    Letters merged with a stroke were not found as part of the line, so the
+    band runs on over ink with gaps no wider than a word space, up to seven
+    glyphs; a signature that merely starts beside the type, past a wider
+    gap, is outside it.
+    """
     x0, y0, x1, y1 = line.box
     # a line of two members may report a tiny median height: trust its box too
     size = max(line.height, 0.8 * (y1 - y0), 2.0)
     tol = max(2, int(round(0.25 * size)))
-    H, W = shape
-    return (
-        max(0, int(x0 - 7 * size)),
-        max(0, y0 - tol),
-        min(W, int(x1 + 7 * size)),
-        min(H, y1 + tol),
-    )
+    H, W = ink.shape
+    by0, by1 = max(0, y0 - tol), min(H, y1 + tol)
+    inked = ink[by0:by1].any(axis=0) if by1 > by0 else np.zeros(W, bool)
+    reach, gap = int(7 * size), max(2, int(round(1.0 * size)))
+    return _run_on(inked, x0, -1, reach, gap), by0, _run_on(inked, x1 - 1, 1, reach, gap) + 1, by1
+
+
+def _run_on(inked: np.ndarray, start: int, step: int, reach: int, gap: int) -> int:
+    """From column ``start``, the last inked column in direction ``step`` before a
+    gap of more than ``gap`` empty columns, at most ``reach`` columns on (clipped)."""
+    W = inked.size
+    last = min(max(start, 0), W - 1)
+    empty = 0
+    for k in range(1, reach + 1):
+        x = start + step * k
+        if x < 0 or x >= W:
+            break
+        if inked[x]:
+            last, empty = x, 0
+        else:
+            empty += 1
+            if empty > gap:
+                break
+    return last
 
 
 def _remove_touching_type(
     keep: np.ndarray, zone: ZoneInk, line: TextLine, rgb: np.ndarray | None, ppm: float, grey: np.ndarray
 ) -> np.ndarray:
     """Take the glyphs of ``line`` out of the handwriting components that touch them."""
-    bx0, by0, bx1, by1 = _band(line, keep.shape)
+    bx0, by0, bx1, by1 = _band(line, zone.ink)
     if bx1 <= bx0 or by1 <= by0:
         return keep
     comps = zone.comps

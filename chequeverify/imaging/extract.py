@@ -15,12 +15,22 @@ from chequeverify.errors import InvalidInput, SignatureNotFound
 from chequeverify.imaging.clean import clean_crop
 from chequeverify.imaging.ink import TextLine
 from chequeverify.imaging.components import dilate_rect
-from chequeverify.imaging.locate import ChequeView, Located, _box_in_input, analyse_cheque, find_signature
+from chequeverify.imaging.locate import (
+    ChequeView,
+    Located,
+    _box_in_input,
+    analyse_cheque,
+    analyse_zone,
+    find_signature,
+    to_pixels,
+)
 
 #: context kept around the box while cleaning (mm)
 CLEAN_MARGIN_MM = 4.0
 #: paper kept around the strokes in the returned crop (mm)
 CROP_PAD_MM = 1.0
+#: around a clerk's box, the neighbourhood searched for printed lines (mm, across and down)
+CONTEXT_MM = (15.0, 6.0)
 
 
 def _check_box(box, size: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -38,6 +48,23 @@ def _check_box(box, size: tuple[int, int]) -> tuple[int, int, int, int]:
             hint="Draw the box around the signature again.",
         )
     return x0, y0, x1, y1
+
+
+def _lines_around(view: ChequeView, vbox: tuple[int, int, int, int]) -> tuple[list[TextLine], tuple[int, int]]:
+    """Printed text lines around a box of the view, with the offset of the analysed region.
+
+    The region is the layout's signature zone and the box widened by
+    :data:`CONTEXT_MM`: the zone's printed words give the colour of the
+    cheque's type, which tells small handwriting from type.
+    """
+    vh, vw = view.grey.shape
+    mx, my = (int(round(v * view.px_per_mm)) for v in CONTEXT_MM)
+    sx0, sy0, sx1, sy1 = to_pixels(view.layout.signature_search, vw, vh)
+    x0, y0 = max(0, min(sx0, vbox[0] - mx)), max(0, min(sy0, vbox[1] - my))
+    x1, y1 = min(vw, max(sx1, vbox[2] + mx)), min(vh, max(sy1, vbox[3] + my))
+    rgb = view.rgb[y0:y1, x0:x1] if view.rgb is not None else None
+    zone = analyse_zone(view.grey[y0:y1, x0:x1], view.px_per_mm, (x0, y0), rgb)
+    return list(zone.text_lines), (x0, y0)
 
 
 def _view_box(view: ChequeView, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
@@ -91,14 +118,18 @@ def extract_signature(
     cx1, cy1 = min(vw, vbox[2] + m), min(vh, vbox[3] + m)
     grey = view.grey[cy0:cy1, cx0:cx1]
     rgb = view.rgb[cy0:cy1, cx0:cx1] if view.rgb is not None else None
+    # the printed lines a wider view saw around the signature: the located
+    # zone's, or around a clerk's box its own neighbourhood's
     if box is None:
-        # the printed lines the zone analysis saw, in crop pixels
-        for line in found.zone.text_lines:
-            x0, y0, x1, y1 = line.box
-            x0, x1 = x0 + ox - cx0, x1 + ox - cx0
-            y0, y1 = y0 + oy - cy0, y1 + oy - cy0
-            if x1 > 0 and y1 > 0 and x0 < cx1 - cx0 and y0 < cy1 - cy0:
-                known.append(TextLine((), (x0, y0, x1, y1), line.height))
+        context, (zx, zy) = found.zone.text_lines, (ox, oy)
+    else:
+        context, (zx, zy) = _lines_around(view, vbox)
+    for line in context:  # in crop pixels
+        x0, y0, x1, y1 = line.box
+        x0, x1 = x0 + zx - cx0, x1 + zx - cx0
+        y0, y1 = y0 + zy - cy0, y1 + zy - cy0
+        if x1 > 0 and y1 > 0 and x0 < cx1 - cx0 and y0 < cy1 - cy0:
+            known.append(TextLine((), (x0, y0, x1, y1), line.height))
     cleaned = clean_crop(grey, rgb, ppm, known, on_cheque=True)
     if strokes is not None:
         # only the located signature's strokes: other handwriting that the

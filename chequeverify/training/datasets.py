@@ -189,7 +189,8 @@ def load_images(
             log.warning("no ink found, skipped: %s", s.path)
     if use_cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(cache.stem + ".tmp.npz")
+        # a per-process name: two runs normalising the same set must not share a temporary file
+        tmp = cache.with_name(f"{cache.stem}.{os.getpid()}.tmp.npz")
         np.savez(tmp, images=images, kept=kept)
         os.replace(tmp, cache)
     return images, kept
