@@ -63,3 +63,16 @@ def test_blank_signature_image_is_refused():
 def test_unknown_layout():
     with pytest.raises(InvalidInput, match="layout"):
         draw_cheque(None, "martian")
+
+
+def test_cheque_sized_signature_keeps_its_shape_at_cheque_height():
+    from chequeverify.imaging.synthetic import cheque_sized
+
+    specimen = synthetic_signature(4, (600, 240), pen_width=6.0)  # a large specimen scan
+    small = cheque_sized(Image.fromarray(specimen), 90)
+    assert small.dtype == np.uint8 and small.shape[0] == 90
+    ys, xs = np.nonzero(specimen < 128)
+    aspect = (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1)
+    assert abs(small.shape[1] / small.shape[0] - aspect) < 0.05 * aspect  # the ink box, scaled
+    assert small.max() == 255 and small.min() < 80  # dark pen on white paper
+    assert 0.03 < np.mean(small < 128) < 0.5

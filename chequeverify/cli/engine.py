@@ -58,6 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--mirror-writers", type=float, default=0.0, metavar="P",
                    help="writer-level augmentation: with probability P a writer of a batch is replaced by its "
                    "mirror image (left-right, upside down or both), a new writer for the network")
+    p.add_argument("--cheque-size", type=float, default=0.0, metavar="P",
+                   help="with probability P a training image is shown with its signature first scaled to the "
+                   "size a 200-dpi cheque carries it (9-14 mm tall)")
     p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser(
@@ -129,6 +132,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         swa_lr=args.swa_lr,
         dropout=args.dropout,
         mirror_writers=args.mirror_writers,
+        cheque_size=args.cheque_size,
     )
     trainer = Trainer(cfg)
     trainer.run()

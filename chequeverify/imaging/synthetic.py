@@ -203,6 +203,18 @@ def _paste_ink(cheque: Image.Image, ink: np.ndarray, x: int, y: int, colour) -> 
     return int(xs.min()) + x0, int(ys.min()) + y0, int(xs.max()) + 1 + x0, int(ys.max()) + 1 + y0
 
 
+def cheque_sized(signature: Image.Image | np.ndarray, height_px: int) -> np.ndarray:
+    """A signature image → ``h×w uint8``: the same signature as a cheque scan carries it.
+
+    Specimen sheets are scanned with signatures several times larger than
+    the 9-14 mm a signature spans on a cheque at 200 dpi (70-110 pixels):
+    this scales the ink (``height_px`` tall) and lays it dark on white paper,
+    so that training can show the network both renderings of one signature.
+    """
+    ink = _signature_ink(signature, int(height_px), 100 * int(height_px))
+    return np.clip(255.0 - 235.0 * ink + 0.5, 0, 255).astype(np.uint8)
+
+
 def _signature_ink(signature, target_h: int, max_w: int) -> np.ndarray:
     """A signature image (any mode; dark on light) → ``h×w float32`` ink (1 = full pen), scaled."""
     grey = to_grey(signature)

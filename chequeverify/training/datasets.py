@@ -17,6 +17,7 @@ import hashlib
 import logging
 import os
 import re
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from chequeverify.errors import DatasetError, SignatureNotFound
+from chequeverify.errors import DatasetError, InvalidInput, SignatureNotFound
 from chequeverify.imaging.normalise import NORMALISATION_VERSION, normalise_signature
+from chequeverify.imaging.synthetic import cheque_sized
 
 log = logging.getLogger(__name__)
 
@@ -141,12 +143,23 @@ def list_samples(spec: DataSpec) -> list[Sample]:
     return samples
 
 
-def _normalise_file(args: tuple[str, int, int]) -> np.ndarray | None:
-    path, height, width = args
+#: ``cheque-size`` renderings: signature heights drawn from 9-14 mm at 200 dpi (pixels)
+CHEQUE_SIZE_PX = (71, 111)
+
+
+def cheque_size_height(path: Path | str) -> int:
+    """The height (pixels) at which a file's signature is rendered cheque-size: fixed per file."""
+    lo, hi = CHEQUE_SIZE_PX
+    return lo + zlib.crc32(str(Path(path).name).encode()) % (hi - lo)
+
+
+def _normalise_file(args: tuple[str, int, int, str]) -> np.ndarray | None:
+    path, height, width, variant = args
     try:
         with Image.open(path) as img:
-            out = normalise_signature(img, height, width)
-    except SignatureNotFound:
+            source = img if variant == "scan" else cheque_sized(img, cheque_size_height(path))
+            out = normalise_signature(source, height, width)
+    except (SignatureNotFound, InvalidInput):
         return None
     return np.round(out * 255).astype(np.uint8)
 
@@ -157,13 +170,26 @@ def cache_dir() -> Path:
 
 
 def load_images(
-    samples: list[Sample], height: int, width: int, *, workers: int | None = None, use_cache: bool = True
+    samples: list[Sample],
+    height: int,
+    width: int,
+    *,
+    workers: int | None = None,
+    use_cache: bool = True,
+    variant: str = "scan",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Normalise every sample → (``N×H×W uint8`` ink = 255, ``N`` bool kept).
 
     ``kept`` is False for images with no ink (logged and skipped by callers).
+    ``variant``: ``scan`` (the file as it is) or ``cheque-size`` (its
+    signature first scaled to the size it has on a 200-dpi cheque,
+    :func:`~chequeverify.imaging.synthetic.cheque_sized`, at a height fixed
+    per file).
     """
-    h = hashlib.sha256(f"v{NORMALISATION_VERSION}:{height}x{width}".encode())
+    if variant not in ("scan", "cheque-size"):
+        raise DatasetError(f"Unknown image variant {variant!r}.")
+    tag = "" if variant == "scan" else f":{variant}:{CHEQUE_SIZE_PX}"
+    h = hashlib.sha256(f"v{NORMALISATION_VERSION}:{height}x{width}{tag}".encode())
     for s in samples:
         st = s.path.stat()
         h.update(f"{s.path}:{st.st_size}:{st.st_mtime_ns}\n".encode())
@@ -171,7 +197,7 @@ def load_images(
     if use_cache and cache.exists():
         with np.load(cache) as z:
             return z["images"], z["kept"]
-    jobs = [(str(s.path), height, width) for s in samples]
+    jobs = [(str(s.path), height, width, variant) for s in samples]
     workers = workers or min(4, os.cpu_count() or 1)
     log.info("normalising %d images with %d processes", len(jobs), workers)
     if workers > 1:
@@ -185,7 +211,7 @@ def load_images(
         if r is not None:
             images[i], kept[i] = r, True
     for s, k in zip(samples, kept):
-        if not k:
+        if not k and variant == "scan":
             log.warning("no ink found, skipped: %s", s.path)
     if use_cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
