@@ -347,6 +347,10 @@ def test_the_demo_is_built_through_the_service_without_shared_data(tmp_path, mon
     monkeypatch.setattr(pw, "SCRYPT_N", 2**10)
     summary = demo.build_demo(tmp_path / "demo", model=FakeModel(), shared=tmp_path / "no-shared-data")
     assert summary.signatures.startswith("synthetic") and demo.demo_exists(tmp_path / "demo")
+    # the marker names the model that embedded the references: `demo --if-missing` rebuilds a
+    # demo made by another model (after an upgrade nothing in it would verify)
+    assert demo.demo_model(tmp_path / "demo") == str(FakeModel().model_id) == summary.model_id
+    assert demo.demo_model(tmp_path / "nowhere") is None
     scans = sorted(p.name for p in summary.cheques_dir.iterdir())
     assert len(scans) == len(demo.CHEQUE_FOLDER) and scans[0].startswith("ACC-1001_")
     assert summary.history >= 8 and summary.seconds < 30

@@ -62,12 +62,23 @@ def cmd_demo(args) -> int:
     from chequeverify.service import demo
 
     folder = _demo_folder(args)
+    force = args.force
     if args.if_missing and demo.demo_exists(folder):
-        print(f"Demo workspace already in {folder} (use --force to rebuild it).")
-        _print_users(demo)
-        return 0
+        from chequeverify.model.checkpoint import read_card
+        from chequeverify.model.signature_model import _resolve
+
+        current = read_card(_resolve(None)).model_id
+        built_with = demo.demo_model(folder)
+        if built_with == current:
+            print(f"Demo workspace already in {folder} (use --force to rebuild it).")
+            _print_users(demo)
+            return 0
+        # its references were embedded by another model: nothing would verify
+        print(f"The demo in {folder} was built with model {built_with or 'of an earlier version'}; "
+              f"rebuilding it for {current}.")
+        force = True
     print(f"Building the demo workspace in {folder} …")
-    summary = demo.build_demo(folder, force=args.force, progress=lambda text: print(f"  {text}"))
+    summary = demo.build_demo(folder, force=force, progress=lambda text: print(f"  {text}"))
     print(f"Done in {summary.seconds:.1f} s: {summary.accounts} accounts, {summary.references} references, "
           f"{summary.cheques} cheques in {summary.cheques_dir}, {summary.history} verified in the history.")  # fmt: skip
     _print_users(demo)

@@ -118,6 +118,7 @@ class DemoSummary:
     history: int
     signatures: str  # "CEDAR test writers 46-55" or "synthetic"
     seconds: float
+    model_id: str = ""  # the model that embedded its references
 
 
 def default_demo_folder() -> Path:
@@ -129,6 +130,16 @@ def demo_exists(folder: str | Path | None = None) -> bool:
     """Whether a complete demo workspace is in ``folder`` (built to the end: its marker is written last)."""
     f = Path(folder) if folder else default_demo_folder()
     return (f / MARKER).is_file() and (f / CHEQUES_DIR).is_dir()
+
+
+def demo_model(folder: str | Path | None = None) -> str | None:
+    """The id of the model that embedded a demo's references (``None``: not recorded, a demo
+    built before the marker said)."""
+    f = Path(folder) if folder else default_demo_folder()
+    try:
+        return json.loads((f / MARKER).read_text(encoding="utf-8")).get("model")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def cheques_folder(folder: str | Path | None = None) -> Path:
@@ -304,7 +315,8 @@ def build_demo(folder: str | Path | None = None, *, force: bool = False, model: 
         shutil.rmtree(folder, ignore_errors=True)
         raise
     (folder / "demo.building").unlink(missing_ok=True)
-    marker = {"demo": True, "signatures": source.description, "built_in_s": round(summary.seconds, 2)}
+    marker = {"demo": True, "signatures": source.description, "built_in_s": round(summary.seconds, 2),
+              "model": summary.model_id}
     (folder / MARKER).write_text(json.dumps(marker) + "\n", encoding="utf-8")
     return summary
 
@@ -386,7 +398,7 @@ def _build(folder: Path, model: Any, source: SignatureSource, say, t0: float) ->
         ws.close()
     seconds = time.perf_counter() - t0
     return DemoSummary(folder, folder / CHEQUES_DIR, DEMO_USERS, len(ACCOUNTS), references, len(CHEQUE_FOLDER),
-                       decided, source.description, seconds)  # fmt: skip
+                       decided, source.description, seconds, str(ws.load_model().model_id))  # fmt: skip
 
 
 def _good_specimens(session, account: str, signatory: str, source: SignatureSource, writer: int, count: int,
