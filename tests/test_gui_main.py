@@ -456,3 +456,18 @@ def test_account_from_file_name():
     assert account_from_name("cheque 12-34 front.tif", known) == "12-34"
     assert account_from_name("0771.png", known) is None
     assert account_from_name("anything.png", set()) is None
+
+
+def test_supervisor_re_embeds_the_references_after_a_model_change(qtbot, world):
+    clerk = open_window(qtbot, world, "carl")
+    assert not clerk.act_reembed.isVisible()  # a clerk may not change references
+    clerk.close()
+    w = open_window(qtbot, world, "sue")
+    assert w.act_reembed.isVisible() and w.act_reembed in w.workspace_menu.actions()
+    before = len(w.session.audit_events(limit=5000))
+    w.re_embed_references(ask=False)
+    qtbot.waitUntil(lambda: "re-embedded" in w.statusBar().currentMessage(), timeout=20_000)
+    message = w.statusBar().currentMessage()
+    assert f"with {world.model.model_id}" in message and message.split()[0].isdigit()
+    events = w.session.audit_events(limit=5000)
+    assert len(events) == before + 1 and any(e.kind == "references_reembedded" for e in events)

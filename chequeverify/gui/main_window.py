@@ -170,6 +170,9 @@ class MainWindow(QMainWindow):
                                          "Decision thresholds")  # fmt: skip
         self.act_users = self._action("U&sers…", self.open_users, "Ctrl+Shift+M", "users",
                                       "Users and their roles")  # fmt: skip
+        self.act_reembed = self._action("Re-&embed references…", lambda: self.re_embed_references(), None, None,
+                                        "Recompute every reference signature's embedding with the current model "
+                                        "(after a model upgrade)")  # fmt: skip
         self.act_logout = self._action("&Log out", self.logout, "Ctrl+Shift+Q", "logout")
         self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.act_shortcuts = self._action("&Keyboard shortcuts", self.show_shortcuts, "F1")
@@ -196,6 +199,8 @@ class MainWindow(QMainWindow):
         self.workspace_menu = mb.addMenu("&Workspace")
         self.workspace_menu.addActions([self.act_register, self.act_approvals, self.act_audit, self.act_settings,
                                         self.act_users])  # fmt: skip
+        self.workspace_menu.addSeparator()
+        self.workspace_menu.addAction(self.act_reembed)
         m = mb.addMenu("&Help")
         m.addActions([self.act_shortcuts, self.act_about])
 
@@ -392,6 +397,7 @@ class MainWindow(QMainWindow):
         self.act_audit.setVisible(can("audit"))
         self.act_settings.setVisible(can("thresholds"))
         self.act_users.setVisible(can("users"))
+        self.act_reembed.setVisible(can("re_embed"))
         self.workspace_menu.menuAction().setVisible(any(a.isVisible() for a in self.workspace_menu.actions()))
         verifies = can("verify")
         for a in (self.act_open, self.act_open_folder, self.act_pause, self.act_reverify, self.act_reset_box):
@@ -988,6 +994,29 @@ class MainWindow(QMainWindow):
 
         name = self.user.name if self.user is not None else ""
         return self._singleton("users", lambda: UsersDialog(self.session, self.runner, self, user_name=name))
+
+    def re_embed_references(self, *, ask: bool = True) -> None:
+        """After a model upgrade: recompute every reference's embedding from its stored image (supervisors)."""
+        if self.runner.running("re-embed"):
+            return
+        if ask:
+            answer = QMessageBox.question(
+                self, "Re-embed references",
+                f"Recompute the embedding of every reference signature in this workspace with the model "
+                f"{self.model_id or 'now installed'}?\n\nNeeded after the signature model changes: until then "
+                "cheques of accounts enrolled with the old model cannot be verified. The stored specimen images "
+                "are not changed, and the change is written in one transaction and to the audit trail.")  # fmt: skip
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.statusBar().showMessage("Re-embedding the reference signatures…")
+
+        def done(summary) -> None:
+            self.statusBar().showMessage(
+                f"{summary.references} reference signature{'s' if summary.references != 1 else ''} re-embedded "
+                f"with {summary.model_id} in {summary.seconds:.1f} s.", 10000)  # fmt: skip
+            self.refresh_accounts()
+
+        self.runner.submit(self.session.re_embed_references, name="re-embed", on_done=done)
 
     def open_settings(self) -> QWidget:
         from chequeverify.gui.settings import ThresholdsDialog

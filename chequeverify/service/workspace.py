@@ -270,7 +270,8 @@ class Workspace:
             if stale:
                 raise ModelError(
                     f"Some references were embedded by model {stale[0]}, not {model.model_id}.",
-                    hint="A supervisor must run `chequeverify references re-embed`.",
+                    hint="A supervisor must re-embed the references: Workspace ▸ Re-embed references… in the app, "
+                         "or `chequeverify references re-embed`.",
                 )
             group_ids = np.asarray(groups, np.int64)
             ref_ids = np.asarray(ids, np.int64)
@@ -1065,7 +1066,8 @@ class Session:
             if r["model_id"] != str(model.model_id) or r["embedding_dim"] != int(model.embedding_dim):
                 raise ModelError(
                     f"Reference {r['id']} was embedded by model {r['model_id']}, not {model.model_id}.",
-                    hint="A supervisor must run `chequeverify references re-embed`.",
+                    hint="A supervisor must re-embed the references: Workspace ▸ Re-embed references… in the app, "
+                         "or `chequeverify references re-embed`.",
                 )
             by_sig.setdefault(r["signatory_id"], []).append(r)
         today = dt.date.today().isoformat()
