@@ -64,10 +64,10 @@ def cmd_demo(args) -> int:
     folder = _demo_folder(args)
     force = args.force
     if args.if_missing and demo.demo_exists(folder):
+        from chequeverify.model import default_model_path
         from chequeverify.model.checkpoint import read_card
-        from chequeverify.model.signature_model import _resolve
 
-        current = read_card(_resolve(None)).model_id
+        current = read_card(default_model_path()).model_id
         built_with = demo.demo_model(folder)
         if built_with == current:
             print(f"Demo workspace already in {folder} (use --force to rebuild it).")

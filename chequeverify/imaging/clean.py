@@ -158,7 +158,7 @@ def clean_crop(
             # upright letters of a small signature stand like type's stems:
             # only where the wider view saw a printed line
             lines_found = [line for line in lines_found if _confirmed(line, context, stacked=True)]
-        known_lines = list(known_lines or ()) + lines_found
+        known_lines = [*(known_lines or ()), *lines_found]
     for known in known_lines or ():
         if is_type(known) and not any(_same_line(known, own) for own in lines):
             lines.append(known)

@@ -327,7 +327,7 @@ def _build(folder: Path, model: Any, source: SignatureSource, say, t0: float) ->
     by_number = {a.number: a for a in ACCOUNTS}
     ws = Workspace.open(folder, model=model)
     try:
-        ws.load_model()
+        model_id = str(ws.load_model().model_id)
         (admin_name, _, admin_pw), *others = DEMO_USERS
         ws.init(admin_name, admin_pw)
         admin = ws.login(admin_name, admin_pw)
@@ -398,7 +398,7 @@ def _build(folder: Path, model: Any, source: SignatureSource, say, t0: float) ->
         ws.close()
     seconds = time.perf_counter() - t0
     return DemoSummary(folder, folder / CHEQUES_DIR, DEMO_USERS, len(ACCOUNTS), references, len(CHEQUE_FOLDER),
-                       decided, source.description, seconds, str(ws.load_model().model_id))  # fmt: skip
+                       decided, source.description, seconds, model_id)  # fmt: skip
 
 
 def _good_specimens(session, account: str, signatory: str, source: SignatureSource, writer: int, count: int,
