@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from chequeverify.gui import icons, theme
+from chequeverify.gui.errors import ShowsJobErrors
 from chequeverify.gui.workers import Runner
 
 DECISION_COLUMNS = ("Cheque", "Verified (UTC)", "Account", "File", "Score", "Model", "Clerk", "Status", "Verified by",
@@ -81,7 +82,7 @@ def _load(session, which: str, filters: dict):
     return session.audit_events(limit=5000, **filters)
 
 
-class AuditDialog(QDialog):
+class AuditDialog(ShowsJobErrors, QDialog):
     """``loaded`` after a table is filled (tests wait on it)."""
 
     loaded = Signal(str)
@@ -181,17 +182,6 @@ class AuditDialog(QDialog):
         self._tab_changed(0)
         self.decisions_view.setFocus()
         self.refresh()
-
-    def _submit(self, fn, *args, **kwargs) -> int:
-        """Run on the pool; a failure (a bad date, a folder that cannot be written) is shown over this window."""
-        kwargs.setdefault("on_error", self._failed)
-        return self.runner.submit(fn, *args, **kwargs)
-
-    def _failed(self, exc: BaseException, details: str) -> None:
-        from chequeverify.gui.errors import show_error
-
-        self.last_error = exc
-        show_error(self, exc, details)
 
     def _table(self, model: QStandardItemModel) -> QTableView:
         proxy = QSortFilterProxyModel(self)

@@ -65,3 +65,23 @@ def show_error(parent: QWidget | None, exc: BaseException, details: str = "") ->
     box.setModal(True)
     box.open()
     return box
+
+
+class ShowsJobErrors:
+    """For a dialog that runs service calls on a ``runner``: a failed job is shown over the dialog.
+
+    The dialog sets ``self.runner`` and ``self.last_error = None`` (tests
+    read the last failure from it).
+    """
+
+    runner: object
+    last_error: BaseException | None
+
+    def _submit(self, fn, *args, **kwargs) -> int:
+        """Run on the pool; a failure (a bad date, a folder that cannot be written) is shown over this dialog."""
+        kwargs.setdefault("on_error", self._failed)
+        return self.runner.submit(fn, *args, **kwargs)
+
+    def _failed(self, exc: BaseException, details: str) -> None:
+        self.last_error = exc
+        show_error(self, exc, details)  # type: ignore[arg-type]

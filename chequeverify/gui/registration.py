@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from chequeverify.errors import ChequeVerifyError
 from chequeverify.gui import icons, theme
-from chequeverify.gui.errors import show_error
+from chequeverify.gui.errors import ShowsJobErrors, show_error
 from chequeverify.gui.qtimage import grey_to_qimage, qimage_to_grey
 from chequeverify.gui.viewer import ChequeViewer
 from chequeverify.gui.widgets import EmptyState, Panel, SignatureTile
@@ -309,7 +309,7 @@ class PagePicker(QDialog):
 # --- the dialog -----------------------------------------------------------------------------
 
 
-class RegistrationDialog(QDialog):
+class RegistrationDialog(ShowsJobErrors, QDialog):
     """``changed`` after anything was written (the main window reloads its account list)."""
 
     changed = Signal()
@@ -342,14 +342,9 @@ class RegistrationDialog(QDialog):
         self.refresh_accounts()
         self.refresh_pending()
 
-    def _submit(self, fn, *args, **kwargs) -> int:
-        """Run on the pool; a failure is shown over this window, and its buttons come back."""
-        kwargs.setdefault("on_error", self._failed)
-        return self.runner.submit(fn, *args, **kwargs)
-
     def _failed(self, exc: BaseException, details: str) -> None:
-        self.last_error = exc
-        show_error(self, exc, details)
+        """A failed job is shown over this window, and its buttons come back."""
+        super()._failed(exc, details)
         good = any(v.ok for v in self.verdicts) and self._batch is not None
         self.add_checked_button.setEnabled(good)
         self.discard_button.setEnabled(bool(self.verdicts))

@@ -20,14 +20,14 @@ from PySide6.QtWidgets import (
 )
 
 from chequeverify.gui import icons, theme
-from chequeverify.gui.errors import show_error
+from chequeverify.gui.errors import ShowsJobErrors
 from chequeverify.gui.workers import Runner
 
 ROLES = ("clerk", "supervisor", "admin")
 COLUMNS = ("User", "Role", "State", "Created (UTC)", "Created by")
 
 
-class UsersDialog(QDialog):
+class UsersDialog(ShowsJobErrors, QDialog):
     """``loaded`` after the list is (re)filled."""
 
     loaded = Signal()
@@ -90,14 +90,6 @@ class UsersDialog(QDialog):
         lay.addLayout(add)
         self._update_buttons()
         self.refresh()
-
-    def _submit(self, fn, *args, **kwargs) -> int:
-        kwargs.setdefault("on_error", self._failed)
-        return self.runner.submit(fn, *args, **kwargs)
-
-    def _failed(self, exc: BaseException, details: str) -> None:
-        self.last_error = exc
-        show_error(self, exc, details)
 
     def refresh(self) -> None:
         self._submit(lambda s: s.list_users(), self.session, name="users", on_done=self._fill)
