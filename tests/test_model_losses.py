@@ -19,7 +19,7 @@ from chequeverify.model.distances import (
     EuclideanDistance,
     MahalanobisDistance,
 )
-from chequeverify.model.losses import ContrastiveLoss, ProxyClassifierLoss, TripletLoss, pair_masks
+from chequeverify.model.losses import CalibrationLoss, ContrastiveLoss, ProxyClassifierLoss, TripletLoss, pair_masks
 
 EMB = torch.tensor([[1.0, 0.0], [0.8, 0.6], [0.6, 0.8], [0.0, 1.0]])
 WRITERS = torch.tensor([0, 0, 0, 1])
@@ -129,3 +129,32 @@ def test_proxy_classifier_by_hand():
     assert loss(x, torch.tensor([0])).item() == pytest.approx(math.log(1 + math.exp(-1)), abs=1e-6)
     loss.margin = 0.5
     assert loss(x, torch.tensor([0])).item() == pytest.approx(math.log(1 + math.exp(-0.5)), abs=1e-6)
+
+
+def unit(deg: float) -> list[float]:
+    return [math.cos(math.radians(deg)), math.sin(math.radians(deg))]
+
+
+def test_calibration_is_the_variance_of_the_writers_genuine_levels():
+    # writer 0: genuine at 0° and 60° (cosine 0.5), a forgery that does not count;
+    # writer 1: genuine at 0°, 0° and 90° (pairs 1, 0, 0: mean 1/3); writer 2: one genuine only (left out)
+    emb = torch.tensor([unit(0), unit(60), unit(30), unit(0), unit(0), unit(90), unit(45)])
+    writers = torch.tensor([0, 0, 0, 1, 1, 1, 2])
+    genuine = torch.tensor([1, 1, 0, 1, 1, 1, 1])
+    means = torch.tensor([0.5, 1 / 3])
+    expected = float(((means - means.mean()) ** 2).mean())
+    assert CalibrationLoss()(emb, writers, genuine).item() == pytest.approx(expected, abs=1e-6)
+    # equal levels cost nothing; one usable writer alone costs nothing
+    same = torch.tensor([unit(0), unit(60), unit(10), unit(70)])
+    assert CalibrationLoss()(same, torch.tensor([0, 0, 1, 1]), torch.ones(4)).item() == pytest.approx(0.0, abs=1e-6)
+    assert CalibrationLoss()(emb[:3], writers[:3], genuine[:3]).item() == 0.0
+
+
+def test_calibration_gradient_pulls_the_tight_writer_apart_and_the_loose_one_together():
+    emb = torch.tensor([unit(0), unit(10), unit(0), unit(80)], requires_grad=True)
+    loss = CalibrationLoss()(torch.nn.functional.normalize(emb, dim=1), torch.tensor([0, 0, 1, 1]), torch.ones(4))
+    loss.backward()
+    step = emb.detach() - 0.5 * emb.grad
+    step = torch.nn.functional.normalize(step, dim=1)
+    assert float(step[0] @ step[1]) < math.cos(math.radians(10))  # the tight writer's pair moves apart
+    assert float(step[2] @ step[3]) > math.cos(math.radians(80))  # the loose writer's pair comes closer

@@ -66,12 +66,13 @@ def test_train_resume_export_and_evaluate(tiny_set, tmp_path, capsys):
     common = ["train", "--data", f"{tiny_set}:1-5", "--validation", f"{tiny_set}:6-8", "--out", str(out),
               "--steps-per-epoch", "2", "--writers-per-batch", "3", "--input-size", "40x120",
               "--widths", "8,8,16,16", "--embedding-dim", "16", "--threads", "1", "--name", "tiny",
-              "--mirror-writers", "0.5", "--dropout", "0.1", "--cheque-size", "0.5"]  # fmt: skip
+              "--mirror-writers", "0.5", "--dropout", "0.1", "--cheque-size", "0.5", "--calibration-weight", "5"]  # fmt: skip
     assert main(common + ["--epochs", "1", "--swa-epochs", "2"]) == 0
     saved = json.loads((out / "history.json").read_text())
     assert saved["config"]["mirror_writers"] == 0.5 and saved["config"]["dropout"] == 0.1
-    assert saved["config"]["cheque_size"] == 0.5
+    assert saved["config"]["cheque_size"] == 0.5 and saved["config"]["calibration_weight"] == 5.0
     history = saved["history"]
+    assert all("calibration" in h for h in history if "swa_epochs" not in h)
     assert [h.get("swa_epochs", 0) for h in history] == [0, 2] and "val_eer_skilled_k1" in history[0]
     # a second call with more epochs resumes instead of starting again, and averages again
     assert main(common + ["--epochs", "2", "--swa-epochs", "2"]) == 0

@@ -42,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-augment", action="store_true")
     p.add_argument("--triplet-weight", type=float, default=1.0, help="triplet loss (genuine anchors, forgeries as negatives)")
     p.add_argument("--contrastive-weight", type=float, default=1.0, help="contrastive loss on every pair of the batch")
+    p.add_argument("--calibration-weight", type=float, default=0.0,
+                   help="variance across the batch's writers of their mean genuine-pair cosine (one threshold for every account)")
     p.add_argument("--proxy-weight", type=float, default=0.0,
                    help="auxiliary writer classification (additive-margin softmax); it memorises training writers, so off by default")
     p.add_argument("--batch-hard-after", type=int, default=1000, metavar="EPOCHS",
@@ -123,6 +125,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         augment=not args.no_augment,
         triplet_weight=args.triplet_weight,
         contrastive_weight=args.contrastive_weight,
+        calibration_weight=args.calibration_weight,
         proxy_weight=args.proxy_weight,
         warmup_epochs=args.batch_hard_after,
         weight_decay=args.weight_decay,

@@ -125,6 +125,34 @@ class TripletLoss(nn.Module):
         return losses.mean() if losses.numel() else embeddings.new_zeros(())
 
 
+class CalibrationLoss(nn.Module):
+    """Variance across writers of their mean genuine-pair similarity.
+
+    With one reference an account's score is its cosine, and one threshold
+    serves every account: writers whose genuine signatures sit closer
+    together than others' need a higher bar. This pulls every writer's
+    mean genuine-pair cosine towards the others' (``N×D`` unit embeddings,
+    ``N`` writer labels and genuine flags; writers with fewer than two
+    genuine signatures in the batch are left out; 0 with fewer than two
+    writers left).
+    """
+
+    def forward(self, embeddings: torch.Tensor, writers: torch.Tensor, genuine: torch.Tensor) -> torch.Tensor:
+        positive, _ = pair_masks(writers, genuine)
+        sims = embeddings @ embeddings.T
+        # per writer: the mean over its genuine pairs (each counted twice, which leaves the mean unchanged)
+        uniq, inverse = torch.unique(writers, return_inverse=True)
+        member = F.one_hot(inverse, len(uniq)).to(sims.dtype)  # N×W
+        pair_sum = member.T @ (sims * positive) @ member  # W×W, its diagonal: the writer's pair sum
+        pair_count = member.T @ positive.to(sims.dtype) @ member
+        sums, counts = pair_sum.diagonal(), pair_count.diagonal()
+        usable = counts > 0
+        if int(usable.sum()) < 2:
+            return embeddings.new_zeros(())
+        means = sums[usable] / counts[usable]
+        return means.var(unbiased=False)
+
+
 class ProxyClassifierLoss(nn.Module):
     """Additive-margin softmax (CosFace) over learnt class proxies.
 

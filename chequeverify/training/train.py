@@ -44,7 +44,7 @@ from torch.nn import functional as F
 
 from chequeverify.model.checkpoint import ModelCard
 from chequeverify.model.distances import CosineSimilarity, FeatureMapHead
-from chequeverify.model.losses import ContrastiveLoss, ProxyClassifierLoss, TripletLoss
+from chequeverify.model.losses import CalibrationLoss, ContrastiveLoss, ProxyClassifierLoss, TripletLoss
 from chequeverify.model.networks import build_network
 from chequeverify.training.datasets import DataSpec, Sample, SignatureArrays, load_images
 
@@ -73,6 +73,7 @@ class TrainConfig:
     triplet_margin: float = 0.2
     warmup_epochs: int = 1000
     contrastive_weight: float = 1.0
+    calibration_weight: float = 0.0
     proxy_weight: float = 0.0
     pair_head_weight: float = 0.0
     balance_sets: bool = False
@@ -269,6 +270,7 @@ class Trainer:
         self.triplet_semi = TripletLoss(CosineSimilarity(), cfg.triplet_margin, "semi-hard")
         self.triplet_hard = TripletLoss(CosineSimilarity(), cfg.triplet_margin, "batch-hard")
         self.contrastive = ContrastiveLoss(CosineSimilarity(), pos_margin=0.8, neg_margin=0.3)
+        self.calibration = CalibrationLoss()
         self.head = FeatureMapHead(cfg.widths[-1]).to(self.device) if cfg.pair_head_weight else None
         params = list(self.network.parameters()) + list(self.proxy.parameters())
         if self.head is not None:
@@ -376,6 +378,8 @@ class Trainer:
             parts["triplet"] = cfg.triplet_weight * trip(emb, writers, genuine)
         if cfg.contrastive_weight:
             parts["contrastive"] = cfg.contrastive_weight * self.contrastive(emb, writers, genuine)
+        if cfg.calibration_weight:
+            parts["calibration"] = cfg.calibration_weight * self.calibration(emb, writers, genuine)
         if cfg.proxy_weight:
             parts["proxy"] = cfg.proxy_weight * self.proxy(emb, classes)
         loss = sum(parts.values())
@@ -571,7 +575,7 @@ class Trainer:
             "weights": weights.name,
             "swa_epochs": self.cfg.swa_epochs if weights.name == "swa.pt" else 0,
             "losses": {"triplet": self.cfg.triplet_weight, "contrastive": self.cfg.contrastive_weight,
-                       "proxy": self.cfg.proxy_weight},
+                       "calibration": self.cfg.calibration_weight, "proxy": self.cfg.proxy_weight},
             "seconds": round(sum(h.get("seconds", 0.0) for h in self.history)),
             "device": str(self.device),
             "config": {**self.cfg.to_json(), "data": [s.label for s in self.cfg.data],
