@@ -37,10 +37,12 @@ bench: $(STAMP)
 	$(PY) benchmarks/verify_speed.py
 	$(PY) benchmarks/gui_start.py
 
-# The accuracy figures of the README (reads ../shared/data; about ten minutes).
+# The accuracy figures of the README (reads ../shared/data; about fifteen minutes).
 bench-accuracy: $(STAMP)
 	$(PY) benchmarks/locate_accuracy.py
 	$(PY) benchmarks/accuracy.py
+	$(PY) benchmarks/cheque_path_cost.py
+	$(PY) benchmarks/k1_diagnostics.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
