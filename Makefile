@@ -37,7 +37,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/verify_speed.py
 	$(PY) benchmarks/gui_start.py
 
-# The accuracy figures of the README (reads ../shared/data; about fifteen minutes).
+# The accuracy figures of the README (reads ../shared/data; minutes each on 2 cores).
 bench-accuracy: $(STAMP)
 	$(PY) benchmarks/locate_accuracy.py
 	$(PY) benchmarks/accuracy.py
