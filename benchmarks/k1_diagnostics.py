@@ -38,9 +38,9 @@ TOP = 50
 TYPICALITY_WEIGHT = 0.5
 
 
-def k1_scores(emb: np.ndarray, data: SignatureArrays, reference_emb: np.ndarray, offset) -> tuple[list, list, list]:
+def k1_scores(emb: np.ndarray, data: SignatureArrays, reference_emb: np.ndarray, offset) -> tuple[list, list]:
     """Per writer (first genuine = the reference): genuine and skilled cosines, minus ``offset(w, ref, gen)``."""
-    gen, skl, writers = [], [], []
+    gen, skl = [], []
     for w in range(len(data.writers)):
         g = np.nonzero((data.writer == w) & data.genuine)[0]
         f = np.nonzero((data.writer == w) & ~data.genuine)[0]
@@ -49,8 +49,8 @@ def k1_scores(emb: np.ndarray, data: SignatureArrays, reference_emb: np.ndarray,
         r = reference_emb[g[0]]
         gs, fs = emb[g[1:]] @ r, emb[f] @ r
         shift = offset(g[0], gs)
-        gen.append(gs - shift), skl.append(fs - shift), writers.append(w)
-    return gen, skl, writers
+        gen.append(gs - shift), skl.append(fs - shift)
+    return gen, skl
 
 
 def eer_percent(gen: list, skl: list) -> float:
@@ -99,7 +99,7 @@ def main() -> None:
         }
         row = []
         for name, (refs, offset) in variants.items():
-            g, s, _ = k1_scores(emb, val, refs, offset)
+            g, s = k1_scores(emb, val, refs, offset)
             row.append(f"{name} {eer_percent(g, s):.1f}")
             pooled.setdefault(name, ([], []))
             pooled[name][0].extend(g), pooled[name][1].extend(s)

@@ -138,14 +138,12 @@ class CalibrationLoss(nn.Module):
     """
 
     def forward(self, embeddings: torch.Tensor, writers: torch.Tensor, genuine: torch.Tensor) -> torch.Tensor:
-        positive, _ = pair_masks(writers, genuine)
+        positive, _ = pair_masks(writers, genuine)  # genuine pairs, each within one writer
         sims = embeddings @ embeddings.T
-        # per writer: the mean over its genuine pairs (each counted twice, which leaves the mean unchanged)
+        # per writer: the sum and number of its genuine pairs (each counted twice: the mean is unchanged)
         uniq, inverse = torch.unique(writers, return_inverse=True)
-        member = F.one_hot(inverse, len(uniq)).to(sims.dtype)  # N×W
-        pair_sum = member.T @ (sims * positive) @ member  # W×W, its diagonal: the writer's pair sum
-        pair_count = member.T @ positive.to(sims.dtype) @ member
-        sums, counts = pair_sum.diagonal(), pair_count.diagonal()
+        sums = sims.new_zeros(len(uniq)).index_add(0, inverse, (sims * positive).sum(1))
+        counts = sims.new_zeros(len(uniq)).index_add(0, inverse, positive.sum(1).to(sims.dtype))
         usable = counts > 0
         if int(usable.sum()) < 2:
             return embeddings.new_zeros(())
