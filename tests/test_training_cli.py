@@ -66,11 +66,13 @@ def test_train_resume_export_and_evaluate(tiny_set, tmp_path, capsys):
     common = ["train", "--data", f"{tiny_set}:1-5", "--validation", f"{tiny_set}:6-8", "--out", str(out),
               "--steps-per-epoch", "2", "--writers-per-batch", "3", "--input-size", "40x120",
               "--widths", "8,8,16,16", "--embedding-dim", "16", "--threads", "1", "--name", "tiny",
-              "--mirror-writers", "0.5", "--dropout", "0.1", "--cheque-size", "0.5", "--calibration-weight", "5"]  # fmt: skip
+              "--mirror-writers", "0.5", "--dropout", "0.1", "--cheque-size", "0.5", "--calibration-weight", "5",
+              "--warp-writers", "0.5", "--pen-writers", "0.5"]  # fmt: skip
     assert main(common + ["--epochs", "1", "--swa-epochs", "2"]) == 0
     saved = json.loads((out / "history.json").read_text())
     assert saved["config"]["mirror_writers"] == 0.5 and saved["config"]["dropout"] == 0.1
     assert saved["config"]["cheque_size"] == 0.5 and saved["config"]["calibration_weight"] == 5.0
+    assert saved["config"]["warp_writers"] == 0.5 and saved["config"]["pen_writers"] == 0.5
     history = saved["history"]
     assert all("calibration" in h for h in history if "swa_epochs" not in h)
     assert [h.get("swa_epochs", 0) for h in history] == [0, 2] and "val_eer_skilled_k1" in history[0]
@@ -129,6 +131,36 @@ def test_mirrored_writers_are_flipped_whole():
             assert len(kinds) == 1  # all of a writer's images, genuine and forged, the same way
             seen.add(kinds[0])
     assert seen == {"lr", "ud", "both"}
+
+
+def test_warped_and_repenned_writers_change_whole_writers():
+    import torch
+
+    from chequeverify.training.train import pen_writers, warp_writers
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.zeros(6, 1, 20, 60)
+    x[:, :, 8:12, 10:50] = 1.0  # a bar of ink, thicker than the 3 × 3 window
+    writers = torch.tensor([5, 5, 5, 9, 9, 9])
+    for fn in (warp_writers, pen_writers):
+        assert torch.equal(fn(x, writers, 0.0, gen), x)
+        for _ in range(4):
+            y = fn(x, writers, 1.0, gen)
+            assert not torch.equal(y[:3], x[:3]) and not torch.equal(y[3:], x[3:])
+            # the same change for every image of a writer (its genuine signatures and its forgeries)
+            assert torch.allclose(y[1], y[0]) and torch.allclose(y[2], y[0]) and torch.allclose(y[4], y[3])
+            assert y.min() >= 0 and y.max() <= 1
+    # a warp moves ink but keeps most of it; a pen makes the stroke wider or lighter, never both
+    bent = warp_writers(x, writers, 1.0, gen)
+    assert 0.7 < bent.sum() / x.sum() < 1.3
+    seen = set()
+    for _ in range(10):
+        y = pen_writers(x, writers, 1.0, gen)
+        for rows in (slice(0, 3), slice(3, 6)):
+            ink, area = y[rows].sum() / x[rows].sum(), (y[rows] > 0.01).sum() / (x[rows] > 0.01).sum()
+            seen.add("thick" if area > 1 else "thin")
+            assert (area > 1 and ink > 1) or (area == 1 and ink < 1)
+    assert seen == {"thick", "thin"}
 
 
 def test_evaluate_without_forgeries_reports_null_skilled(tiny_set, tmp_path, capsys):

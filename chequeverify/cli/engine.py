@@ -60,6 +60,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--mirror-writers", type=float, default=0.0, metavar="P",
                    help="writer-level augmentation: with probability P a writer of a batch is replaced by its "
                    "mirror image (left-right, upside down or both), a new writer for the network")
+    p.add_argument("--warp-writers", type=float, default=0.0, metavar="P",
+                   help="writer-level augmentation: with probability P all of a writer's images are bent by one "
+                   "smooth random field (new letter shapes, same variability and forger)")
+    p.add_argument("--pen-writers", type=float, default=0.0, metavar="P",
+                   help="writer-level augmentation: with probability P all of a writer's images get a thicker or "
+                   "thinner stroke (another pen; genuine and forged alike)")
     p.add_argument("--cheque-size", type=float, default=0.0, metavar="P",
                    help="with probability P a training image is shown with its signature first scaled to the "
                    "size a 200-dpi cheque carries it (9-14 mm tall)")
@@ -135,6 +141,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         swa_lr=args.swa_lr,
         dropout=args.dropout,
         mirror_writers=args.mirror_writers,
+        warp_writers=args.warp_writers,
+        pen_writers=args.pen_writers,
         cheque_size=args.cheque_size,
     )
     trainer = Trainer(cfg)

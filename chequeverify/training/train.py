@@ -83,6 +83,8 @@ class TrainConfig:
     augment: bool = True
     augment_ink: bool = False
     mirror_writers: float = 0.0
+    warp_writers: float = 0.0
+    pen_writers: float = 0.0
     cheque_size: float = 0.0
     seed: int = 0
     device: str = "auto"
@@ -227,12 +229,68 @@ def mirror_writers(x: torch.Tensor, writers: torch.Tensor, p: float, generator: 
     """
     if p <= 0:
         return x
-    uniq, inverse = torch.unique(writers.cpu(), return_inverse=True)
-    chosen = torch.rand(len(uniq), generator=generator) < p
-    kind = torch.randint(1, 4, (len(uniq),), generator=generator) * chosen  # 0 none, 1 lr, 2 ud, 3 both
+    inverse, chosen, m = _writer_choice(writers, p, generator)
+    kind = torch.randint(1, 4, (m,), generator=generator) * chosen  # 0 none, 1 lr, 2 ud, 3 both
     kind = kind[inverse].to(x.device)[:, None, None, None]
     x = torch.where((kind == 1) | (kind == 3), x.flip(-1), x)
     return torch.where((kind == 2) | (kind == 3), x.flip(-2), x)
+
+
+def _writer_choice(writers: torch.Tensor, p: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """(index of each image's writer among the batch's writers, which writers are chosen, how many writers)."""
+    uniq, inverse = torch.unique(writers.cpu(), return_inverse=True)
+    chosen = torch.rand(len(uniq), generator=generator) < p
+    return inverse, chosen, len(uniq)
+
+
+def warp_writers(
+    x: torch.Tensor, writers: torch.Tensor, p: float, generator: torch.Generator, strength: float = 0.08
+) -> torch.Tensor:
+    """Writer-level augmentation: ``N×1×H×W`` → the same, a writer's images bent by one smooth field.
+
+    With probability ``p`` a writer of the batch gets a random, smooth
+    displacement field (a 3 × 5 grid of offsets of up to ``strength`` of
+    the half-canvas, interpolated bicubically) applied to every one of its
+    images, genuine and forged alike: letters grow, shrink and lean locally
+    the same way in all of them — a new writer with the same variability
+    and the same kind of forger, like :func:`mirror_writers` but with shapes
+    no training writer had. The per-image affine jitter comes after.
+    """
+    if p <= 0:
+        return x
+    inverse, chosen, m = _writer_choice(writers, p, generator)
+    if not chosen.any():
+        return x
+    n, _, h, w = x.shape
+    offsets = (torch.rand(m, 2, 3, 5, generator=generator) * 2 - 1) * strength * chosen[:, None, None, None]
+    field = F.interpolate(offsets, size=(h, w), mode="bicubic", align_corners=True).permute(0, 2, 3, 1)
+    identity = F.affine_grid(torch.eye(2, 3).expand(1, 2, 3), [1, 1, h, w], align_corners=False)
+    grid = (identity + field)[inverse].to(x.device, x.dtype)
+    bent = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return torch.where(chosen[inverse].to(x.device)[:, None, None, None], bent, x)
+
+
+def pen_writers(x: torch.Tensor, writers: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
+    """Writer-level augmentation: ``N×1×H×W`` in [0,1] → the same, a writer's images in another pen.
+
+    With probability ``p`` every image of a writer is drawn with a thicker
+    stroke (grey-level dilation, 3 × 3) or a thinner one (half-way to an
+    erosion), half the writers each way. Unlike per-image ink jitter (which
+    hides a slow forger's heavier strokes), the writer's genuine signatures
+    and its forgeries change together, so the difference between them stays
+    — what changes is the pen, which differs between scanners, sets and
+    banks.
+    """
+    if p <= 0:
+        return x
+    inverse, chosen, m = _writer_choice(writers, p, generator)
+    if not chosen.any():
+        return x
+    thicker = torch.rand(m, generator=generator) < 0.5
+    kind = (chosen.long() * (1 + thicker.long()))[inverse].to(x.device)[:, None, None, None]  # 0 none, 1 thin, 2 thick
+    thick = F.max_pool2d(x, 3, 1, 1)
+    thin = 0.5 * (x - F.max_pool2d(-x, 3, 1, 1))
+    return torch.where(kind == 2, thick, torch.where(kind == 1, thin, x))
 
 
 class Trainer:
@@ -334,8 +392,9 @@ class Trainer:
         self.opt.load_state_dict(state["opt"])
         self.sched.load_state_dict(state["sched"])
         self.epoch = int(state["epoch"])
-        self.gen.set_state(state["torch_gen"])
-        torch.set_rng_state(state["torch_rng"])
+        # the random states are CPU tensors, whatever device map_location sent the weights to
+        self.gen.set_state(state["torch_gen"].cpu())
+        torch.set_rng_state(state["torch_rng"].cpu())
         saved = json.loads((self.cfg.out / "history.json").read_text())
         self.history = saved["history"]
         self.rng.bit_generator.state = saved["rng"]
@@ -355,6 +414,10 @@ class Trainer:
         writers = torch.from_numpy(self.train.writer)[idx].to(self.device)
         if cfg.mirror_writers:
             x = mirror_writers(x, writers, cfg.mirror_writers, self.gen)
+        if cfg.warp_writers:
+            x = warp_writers(x, writers, cfg.warp_writers, self.gen)
+        if cfg.pen_writers:
+            x = pen_writers(x, writers, cfg.pen_writers, self.gen)
         if cfg.augment:
             x = augment_batch(x, self.gen, cfg.augment_ink)
         genuine = torch.from_numpy(self.train.genuine)[idx].to(self.device)
