@@ -18,7 +18,7 @@ ROOT_DIR = PACKAGE_DIR.parent
 ASSETS_DIR = Path(os.environ.get("CHEQUEVERIFY_ASSETS", ROOT_DIR / "assets"))
 MODELS_DIR = ASSETS_DIR / "models"
 #: the default model: ``<name>.json`` (card) beside ``<name>.pt`` (weights)
-DEFAULT_MODEL_NAME = "signet-lite-v2"
+DEFAULT_MODEL_NAME = "signet-lite-v3"
 
 # --- scans --------------------------------------------------------------
 #: refuse images with more pixels than this (decompression bombs); an A4 page
