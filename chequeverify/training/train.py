@@ -21,7 +21,8 @@ slow hand leaves heavier, blunter strokes: a network taught to ignore them
 loses that evidence), so only affine jitter is applied. A moving average
 of the weights (``ema_decay``) is available but off: with this schedule it
 lagged far behind the raw weights (validation EER 30 % against 19 % after
-six epochs).
+six epochs). Writer-level mirroring (``mirror_writers``) helps; writer-level
+warps and pens (``warp_writers``, ``pen_writers``) measured no better.
 
 Training is resumable: ``<out>/state.pt`` holds model, moving average,
 optimiser, scheduler, epoch and random state after each epoch.
@@ -261,7 +262,7 @@ def warp_writers(
     inverse, chosen, m = _writer_choice(writers, p, generator)
     if not chosen.any():
         return x
-    n, _, h, w = x.shape
+    h, w = x.shape[-2:]
     offsets = (torch.rand(m, 2, 3, 5, generator=generator) * 2 - 1) * strength * chosen[:, None, None, None]
     field = F.interpolate(offsets, size=(h, w), mode="bicubic", align_corners=True).permute(0, 2, 3, 1)
     identity = F.affine_grid(torch.eye(2, 3).expand(1, 2, 3), [1, 1, h, w], align_corners=False)
