@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from tests.service_fixtures import PASSWORDS, FakeModel, Team, cheque_with, enrol, make_team, scribble
 
@@ -170,6 +171,25 @@ def test_registration_with_quality_verdicts_and_a_second_supervisors_approval(qt
     detail = world.team.sue.get_account("ACC-9")
     assert [r.status for r in detail.signatories[0].references] == ["active"] * 3
     assert world.team.sue.audit_events(kind="reference_approved")[0].user == "sam"
+    # another hand's specimen passes the quality check, flagged as unlike Zoe's: for the maker, then the checker
+    stranger = world.files / "stranger.png"
+    Image.fromarray(scribble(2, 1)).save(stranger)  # the fake model scores it 0.56 against Zoe's, below 0.7
+    sue = open_registration(qtbot, world, runner, "sue")
+    sue.load_account("ACC-9")
+    qtbot.waitUntil(lambda: sue.detail is not None and sue.detail.account.number == "ACC-9", timeout=10_000)
+    sue.add_references(sig_id, [stranger])
+    qtbot.waitUntil(lambda: len(sue.verdicts) == 1 and not runner.busy, timeout=20_000)
+    assert sue.verdicts[0].ok and sue.verdicts[0].warning
+    assert "unlike the signatory's other 3 specimens" in sue.verdicts[0].text
+    sue.add_checked()
+    qtbot.waitUntil(lambda: not runner.busy and any(r.status == "pending" for r in sue.detail.signatories[0].references),
+                    timeout=10_000)  # fmt: skip
+    sue.close()
+    sam.refresh_pending()
+    qtbot.waitUntil(lambda: not runner.busy and any(r.property("kind") == "reference" for r in sam.pending_rows),
+                    timeout=10_000)  # fmt: skip
+    texts = [w.text() for r in sam.pending_rows for w in r.findChildren(QLabel)]
+    assert any("⚠ Unlike the signatory's other 3 specimens" in t for t in texts), texts
 
 
 def test_an_override_of_a_reject_waits_for_another_supervisor(qtbot, world, runner):

@@ -217,3 +217,26 @@ def test_check_references_gives_every_verdict_and_writes_nothing(team):
     assert snapshot(team.ws) == before
     with pytest.raises(PermissionDenied):
         team.carl.check_references("100-1", "Ada", [scribble(1, 5)])
+
+
+def test_a_specimen_unlike_the_signatorys_others_is_flagged_not_refused(team):
+    enrol(team)  # writer 1, three approved signings
+    same, other = scribble(1, 7), scribble(2, 1)
+    checks = team.sue.check_references("100-1", "Ada", [same, other])
+    assert [c.ok for c in checks] == [True, True]
+    assert checks[0].agreement > team.sue.thresholds().reject > checks[1].agreement
+    assert checks[0].agreement_note is None
+    assert checks[1].agreement_note.startswith("unlike the signatory's other 3 specimens")
+    # added anyway (a hand changes over the years), with the warning, for the checker and the auditors
+    added = team.sue.add_references("100-1", "Ada", [other, same])
+    assert added[0].agreement == pytest.approx(checks[1].agreement) and added[0].agreement_note
+    assert added[1].agreement_note is None  # new specimens do not vouch for each other
+    pending = {r.id: r for r in team.sam.pending_references()}
+    assert pending[added[0].id].agreement_note == added[0].agreement_note
+    assert pending[added[1].id].agreement == pytest.approx(added[1].agreement)
+    logged = [e.details["agreement"] for e in team.sue.audit_events(account="100-1") if e.kind == "reference_added"]
+    assert pytest.approx(added[0].agreement) in logged
+    # with no approved specimen yet, a batch's images are compared with each other
+    team.sue.add_signatory("100-1", "Bob")
+    first = team.sue.check_references("100-1", "Bob", [scribble(3, 1), scribble(3, 2), scribble(3, 3), scribble(4, 1)])
+    assert [c.agreement_note is None for c in first] == [True, True, True, False]

@@ -251,6 +251,8 @@ def cmd_reference_add(args: argparse.Namespace) -> int:
     else:
         for r in refs:
             print(f"Added reference {r.id} for {r.signatory} ({r.source_name or r.source}): pending approval.")
+            if r.agreement_note:
+                print(f"  warning: reference {r.id} is {r.agreement_note}")
         print("A second supervisor must approve them: chequeverify reference approve ID")
     return 0
 
@@ -260,8 +262,9 @@ def cmd_reference_pending(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(refs)
     else:
-        _table([[str(r.id), r.account, r.signatory, r.status, r.source_name or r.source, r.added_by] for r in refs],
-               ["ID", "ACCOUNT", "SIGNATORY", "CHANGE", "FILE", "BY"])  # fmt: skip
+        _table([[str(r.id), r.account, r.signatory, r.status, r.source_name or r.source, r.added_by,
+                 "" if r.agreement is None else f"{r.agreement:.2f}" + (" UNLIKE THE OTHERS" if r.agreement_note else "")]
+                for r in refs], ["ID", "ACCOUNT", "SIGNATORY", "CHANGE", "FILE", "BY", "AGREEMENT"])  # fmt: skip
     return 0
 
 

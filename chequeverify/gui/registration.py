@@ -9,6 +9,7 @@ thumbnail and the quality check's verdict.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,7 @@ class Verdict:
     image: QImage | None
     ok: bool
     text: str
+    warning: bool = False  # passes, but unlike the signatory's other specimens
 
 
 def _preview(src) -> QImage | None:
@@ -118,9 +120,11 @@ def _check(session, account: str, signatory: int, sources: list, source: str, bo
         image = grey_to_qimage(c.image) if c.image is not None else _preview(sources[c.index])
         if c.ok:
             text = f"passes the quality check: {c.ink_pixels} ink pixels, {c.width}×{c.height}"
+            if c.agreement_note:
+                text = f"passes the quality check, but is {c.agreement_note}"
         else:
             text = c.reason or "refused"
-        out.append(Verdict(labels[c.index], image, c.ok, text))
+        out.append(Verdict(labels[c.index], image, c.ok, text, bool(c.ok and c.agreement_note)))
     return out
 
 
@@ -659,14 +663,15 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         for i, v in enumerate(verdicts):
             tile = SignatureTile(size=QSize(170, 64), caption=v.label)
             tile.set_image(v.image, "no preview")
-            tile.set_footer("passes" if v.ok else "refused", theme.ACCEPT if v.ok else theme.REJECT)
+            footer = ("passes, unlike the others", theme.REFER) if v.warning else ("passes", theme.ACCEPT)
+            tile.set_footer(*(footer if v.ok else ("refused", theme.REJECT)))
             tile.setMaximumWidth(220)
             text = QLabel(v.text)
             text.setWordWrap(True)
             text.setMaximumWidth(220)
             text.setFont(theme.font(-1))
             text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-            text.setStyleSheet(f"color: {theme.MUTED if v.ok else theme.REJECT};")
+            text.setStyleSheet(f"color: {theme.REFER if v.warning else theme.MUTED if v.ok else theme.REJECT};")
             row, col = (i // per_row) * 2, i % per_row
             self.verdict_grid.addWidget(tile, row, col)
             self.verdict_grid.addWidget(text, row + 1, col, Qt.AlignmentFlag.AlignTop)
@@ -764,9 +769,12 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
             self.pending_layout.addWidget(self._section("Reference signatures"))
         for r in refs:
             what = "new reference" if r.status == "pending" else "retirement"
-            row = self._approval_row(images.get(r.id), f"<b>{r.account}</b> · {r.signatory} — {what} {r.id}",
-                                     f"by {r.added_by} at {theme.when(r.added_at)}"
-                                     f" · from {r.source_name or r.source}",
+            sub = f"by {r.added_by} at {theme.when(r.added_at)} · from {r.source_name or r.source}"
+            if r.agreement_note:
+                sub += f"<br><span style='color:{theme.REFER}'>⚠ {html.escape(r.agreement_note[0].upper() + r.agreement_note[1:], quote=False)}</span>"
+            elif r.agreement is not None:
+                sub += f" · agrees with the other specimens (score {r.agreement:.2f})"
+            row = self._approval_row(images.get(r.id), f"<b>{r.account}</b> · {r.signatory} — {what} {r.id}", sub,
                                      own=(r.added_by == me), kind="reference", ident=r.id)  # fmt: skip
             self.pending_layout.addWidget(row)
         if overrides:

@@ -74,6 +74,13 @@ class ReferenceInfo:
     approval) or ``retired``. Only ``active`` and ``retiring`` ones are used
     for scoring. ``image``: ``H×W uint8`` cleaned signature, dark ink on
     white. ``source``: ``image``, ``cheque`` or ``card``.
+
+    ``agreement`` (new and pending references): the specimen scored
+    against the signatory's other specimens the way a cheque would be
+    (None when there are none, or they were embedded by another model);
+    ``agreement_note``: a warning when that score is below the reject
+    threshold — another person's signature, or a different kind of
+    specimen, which lowers the bar for every cheque of the signatory.
     """
 
     id: int
@@ -90,6 +97,8 @@ class ReferenceInfo:
     reviewed_by: str | None = None
     reviewed_at: str | None = None
     review_note: str | None = None
+    agreement: float | None = None
+    agreement_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,8 @@ class ReferenceCheck:
     ``reason``: why not; ``image``: the cleaned crop (``H×W uint8``) when it
     could be made; ``duplicate_of``: the stored reference it repeats, or
     ``duplicate_of_index``: the earlier image of the batch it repeats.
+    ``agreement`` / ``agreement_note``: as :class:`ReferenceInfo`'s, against
+    the signatory's references and the batch's other accepted images.
     """
 
     index: int
@@ -112,6 +123,8 @@ class ReferenceCheck:
     height: int | None = None
     duplicate_of: int | None = None
     duplicate_of_index: int | None = None
+    agreement: float | None = None
+    agreement_note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -662,6 +662,10 @@ class Session:
             )
         existing = self._store.references(signatory_id=sig["id"], statuses=("pending", "active", "retiring"))
         prepared = self._prepare_references(sources, source, existing=existing, boxes=boxes)
+        model = self.workspace.load_model()
+        agreements = self._agreements(model, np.stack([p["vector"] for p in prepared]), *self._trusted_and_peers(existing, model))
+        for p, (score, note) in zip(prepared, agreements):
+            p["agreement"], p["agreement_note"] = score, note
         with self._store.transaction():
             now = self._store.references(signatory_id=sig["id"], statuses=("pending", "active", "retiring"),
                                          with_images=False)  # fmt: skip
@@ -670,7 +674,9 @@ class Session:
                     f"Signatory {sig['name']} would have {len(now) + len(prepared)} references; at most "
                     f"{MAX_REFERENCES} are kept.", hint="Retire some first.")  # fmt: skip
             ids = self._insert_references(sig["id"], sig["account"], sig["name"], prepared, source)
-        return [self._reference_info(self._store.get_reference(i)) for i in ids]  # type: ignore[arg-type]
+        return [dataclasses.replace(self._reference_info(self._store.get_reference(i)),  # type: ignore[arg-type]
+                                    agreement=p["agreement"], agreement_note=p["agreement_note"])
+                for i, p in zip(ids, prepared)]  # fmt: skip
 
     def check_references(self, account: str, signatory: int | str, sources: Sequence[im.ImageSource], *,
                          source: str = "image", boxes: Sequence[Box | None] | None = None) -> list[ReferenceCheck]:  # fmt: skip
@@ -700,6 +706,61 @@ class Session:
                 continue
             h, w = item["grey"].shape
             out.append(ReferenceCheck(i, label, True, None, item["grey"], item["ink"], w, h))
+        passed = [c for c in out if c.ok]
+        if passed:
+            model = self.workspace.load_model()
+            vectors = np.asarray(model.embed([c.image for c in passed]), dtype=np.float32)
+            for c, (score, note) in zip(passed, self._agreements(model, vectors, *self._trusted_and_peers(existing, model))):
+                out[c.index] = dataclasses.replace(c, agreement=score, agreement_note=note)
+        return out
+
+    @staticmethod
+    def _embeddings(rows: Sequence[dict[str, Any]], model: Any) -> np.ndarray:
+        """``K×D`` stored embeddings of reference rows made by ``model`` (rows of another model are left out)."""
+        vectors = [im.bytes_embedding(r["embedding"], r["embedding_dim"]) for r in rows
+                   if r["model_id"] == str(model.model_id) and r["embedding_dim"] == int(model.embedding_dim)]  # fmt: skip
+        return np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, int(model.embedding_dim)), np.float32)
+
+    @classmethod
+    def _trusted_and_peers(cls, rows: Sequence[dict[str, Any]], model: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Embeddings of a signatory's approved specimens (active, retiring) and of those still pending."""
+        trusted = [r for r in rows if r["status"] in ("active", "retiring")]
+        return cls._embeddings(trusted, model), cls._embeddings([r for r in rows if r["status"] == "pending"], model)
+
+    def _agreements(self, model: Any, vectors: np.ndarray, trusted: np.ndarray,
+                    peers: np.ndarray) -> list[tuple[float | None, str | None]]:  # fmt: skip
+        """Each new specimen scored as a cheque against the signatory's other specimens.
+
+        Against the approved specimens (``trusted``) when there are some —
+        new ones must not vouch for each other — else against the pending
+        ones (``peers``) and the rest of ``vectors``.
+
+        A specimen unlike the others is another person's signature — a
+        forger's specimen slipped into an account is the fraud maker-checker
+        guards against — or a different kind of specimen (cut from a cheque
+        among scans); either way it widens the spread the score measures and
+        lowers the bar for every cheque of the signatory. One that a cheque
+        would be rejected with (below the reject threshold for that number
+        of references) gets a note for the supervisors; it is not refused,
+        since a hand changes over the years.
+        """
+        info = self._thresholds_info(model)
+        global_t = Thresholds(info.accept, info.reject)
+        out: list[tuple[float | None, str | None]] = []
+        for i, v in enumerate(vectors):
+            rest = trusted if len(trusted) else np.concatenate([peers, np.delete(vectors, i, axis=0)])
+            if not len(rest):
+                out.append((None, None))
+                continue
+            score = float(model.score(v, rest))
+            t, _ = self._signatory_base(model, len(rest), info, global_t)
+            note = None
+            if score < t.reject:
+                n = len(rest)
+                note = (f"unlike the signatory's other {n} specimen{'s' * (n != 1)}: it scores {score:.2f} against "
+                        f"them, below the reject threshold ({t.reject:.2f}). Check that it is this person's signature; "
+                        "a specimen unlike the others lowers the bar for every cheque of the signatory.")  # fmt: skip
+            out.append((score, note))
         return out
 
     def _check_batch_shape(self, sources: Sequence[Any], source: str, boxes: Sequence[Any] | None, *, limit: bool) -> None:
@@ -765,6 +826,7 @@ class Session:
         vectors = np.asarray(model.embed([p["grey"] for p in prepared]), dtype=np.float32)
         for p, v in zip(prepared, vectors):
             p["embedding"], p["dim"], p["model_id"] = im.embedding_bytes(v), int(v.shape[0]), str(model.model_id)
+            p["vector"] = v
         return prepared
 
     def _insert_references(self, signatory_id: int, account: str, signatory: str, prepared: Sequence[dict],
@@ -780,7 +842,8 @@ class Session:
             })  # fmt: skip
             self._store.append_audit("reference_added", user=self._name, account=account, subject=f"reference {rid}",
                                      details={"signatory_id": signatory_id, "signatory": signatory, "source": source,
-                                              "file": p["source_name"], "image_sha256": p["sha"]})  # fmt: skip
+                                              "file": p["source_name"], "image_sha256": p["sha"],
+                                              "agreement": _finite_or_none(p.get("agreement"))})  # fmt: skip
             ids.append(rid)
         return ids
 
@@ -788,7 +851,21 @@ class Session:
         """References (and retirements) waiting for a second supervisor, oldest first."""
         self._require("view", "view pending references")
         rows = self._store.references(statuses=("pending", "retiring"))
-        return [self._reference_info(r) for r in rows]
+        if not any(r["status"] == "pending" for r in rows):
+            return [self._reference_info(r) for r in rows]
+        model = self.workspace.load_model()
+        out = []
+        for r in rows:
+            info = self._reference_info(r)
+            if r["status"] == "pending":
+                others = [o for o in self._store.references(signatory_id=r["signatory_id"], with_images=False,
+                                                            statuses=("pending", "active", "retiring")) if o["id"] != r["id"]]  # fmt: skip
+                mine = self._embeddings([r], model)
+                if len(mine):
+                    (score, note), = self._agreements(model, mine, *self._trusted_and_peers(others, model))
+                    info = dataclasses.replace(info, agreement=score, agreement_note=note)
+            out.append(info)
+        return out
 
     def get_reference(self, reference_id: int) -> ReferenceInfo:
         """One reference, any status. Raises :class:`UnknownAccount`."""
