@@ -16,6 +16,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
+from chequeverify.gui.widgets import SignatureTile
 from tests.service_fixtures import PASSWORDS, FakeModel, Team, cheque_with, enrol, make_team, scribble
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
@@ -190,6 +191,8 @@ def test_registration_with_quality_verdicts_and_a_second_supervisors_approval(qt
                     timeout=10_000)  # fmt: skip
     texts = [w.text() for r in sam.pending_rows for w in r.findChildren(QLabel)]
     assert any("⚠ Unlike the signatory's other 3 specimens" in t for t in texts), texts
+    row = next(r for r in sam.pending_rows if r.property("kind") == "reference")
+    assert len(row.findChildren(SignatureTile)) == 1 + 3  # the new specimen beside Zoe's three approved ones
 
 
 def test_an_override_of_a_reject_waits_for_another_supervisor(qtbot, world, runner):

@@ -75,8 +75,26 @@ def _load_account(session, number: str):
     return detail, images
 
 
+#: approved specimens shown beside a pending one, for the checker to compare
+APPROVED_SHOWN = 4
+
+
 def _load_pending(session, with_overrides: bool):
     refs = session.pending_references()
+    # beside each new specimen, the signatory's approved ones: what "unlike the others" is measured against
+    approved: dict[int, list[QImage]] = {}
+    details: dict[str, object] = {}
+    for r in refs:
+        if r.status != "pending":
+            continue
+        try:
+            detail = details.get(r.account) or details.setdefault(r.account, session.get_account(r.account))
+        except ChequeVerifyError:
+            continue
+        sig = next((s for s in detail.signatories if s.id == r.signatory_id), None)  # type: ignore[attr-defined]
+        if sig is not None:
+            approved[r.id] = [grey_to_qimage(a.image) for a in sig.references if a.status in ("active", "retiring")
+                              ][:APPROVED_SHOWN]  # fmt: skip
     overrides = session.pending_overrides() if with_overrides else []
     cheques = {}
     for o in overrides:
@@ -85,7 +103,7 @@ def _load_pending(session, with_overrides: bool):
             cheques[o.cheque_id] = (v, grey_to_qimage(v.query_image))
         except ChequeVerifyError:
             pass
-    return refs, _ref_images(refs), overrides, cheques
+    return refs, _ref_images(refs), overrides, cheques, approved
 
 
 @dataclass
@@ -750,7 +768,7 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
                            on_done=self._pending_loaded)  # fmt: skip
 
     def _pending_loaded(self, result) -> None:
-        refs, images, overrides, cheques = result
+        refs, images, overrides, cheques, approved = result
         self.images.update(images)
         while self.pending_layout.count():
             item = self.pending_layout.takeAt(0)
@@ -775,7 +793,8 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
             elif r.agreement is not None:
                 sub += f" · agrees with the other specimens (score {r.agreement:.2f})"
             row = self._approval_row(images.get(r.id), f"<b>{r.account}</b> · {r.signatory} — {what} {r.id}", sub,
-                                     own=(r.added_by == me), kind="reference", ident=r.id)  # fmt: skip
+                                     own=(r.added_by == me), kind="reference", ident=r.id,
+                                     compare=approved.get(r.id))  # fmt: skip
             self.pending_layout.addWidget(row)
         if overrides:
             self.pending_layout.addWidget(self._section("Overrides of a model REJECT"))
@@ -796,7 +815,8 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         label.setObjectName("PanelTitle")
         return label
 
-    def _approval_row(self, image, title: str, sub: str, *, own: bool, kind: str, ident: int) -> QWidget:
+    def _approval_row(self, image, title: str, sub: str, *, own: bool, kind: str, ident: int,
+                      compare: list | None = None) -> QWidget:  # fmt: skip
         row = QFrame()
         row.setObjectName("ApprovalRow")
         row.setStyleSheet(f"QFrame#ApprovalRow {{ background: white; border: 1px solid {theme.BORDER}; border-radius: 6px; }}")
@@ -807,7 +827,22 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         text = QLabel(f"{title}<br><span style='color:{theme.MUTED}'>{sub}</span>")
         text.setTextFormat(Qt.TextFormat.RichText)
         text.setWordWrap(True)
-        lay.addWidget(text, 1)
+        if compare:
+            column = QVBoxLayout()
+            column.addWidget(text)
+            strip = QHBoxLayout()
+            label = QLabel("approved specimens:")
+            label.setObjectName("Muted")
+            strip.addWidget(label)
+            for img in compare:
+                small = SignatureTile(size=QSize(96, 38))
+                small.set_image(img)
+                strip.addWidget(small)
+            strip.addStretch(1)
+            column.addLayout(strip)
+            lay.addLayout(column, 1)
+        else:
+            lay.addWidget(text, 1)
         note = QLineEdit()
         note.setPlaceholderText("Note (a reason is required to refuse)")
         note.setMinimumWidth(200)
