@@ -42,6 +42,7 @@ bench-accuracy: $(STAMP)
 	$(PY) benchmarks/locate_accuracy.py
 	$(PY) benchmarks/accuracy.py
 	$(PY) benchmarks/cheque_path_cost.py
+	$(PY) benchmarks/specimen_agreement.py
 	$(PY) benchmarks/k1_diagnostics.py
 
 clean:
