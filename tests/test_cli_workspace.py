@@ -68,6 +68,12 @@ def test_a_full_day_on_the_command_line(cli, tmp_path):
     code, out, _ = cli("reference", "pending", user="sam")
     assert all(i in out for i in ids)
     assert cli("reference", "approve", *ids, user="sam")[0] == 0
+    # another hand: added (a hand changes), with a warning for the maker and the checker; the checker refuses it
+    code, out, _ = cli("reference", "add", "100-1", "Ada", save(tmp_path, scribble(2, 1), "other.png"), user="sue")
+    assert code == 0 and "warning: reference 4 is unlike the signatory's other 3 specimens" in out
+    code, out, _ = cli("reference", "pending", user="sam")
+    assert "UNLIKE THE OTHERS" in out
+    assert cli("reference", "reject", "4", "--reason", "not Ada's hand", user="sam")[0] == 0
     assert cli("thresholds", "set", "--accept", "0.8", "--reject", "0.6", user="sue")[0] == 0  # the fake model's scale
     page = Image.new("L", (900, 400), 255)
     page.paste(Image.fromarray(scribble(1, 7)), (500, 200))
@@ -109,7 +115,7 @@ def test_a_full_day_on_the_command_line(cli, tmp_path):
     code, out, _ = cli("audit", "log", "--kind", "verified", "--json", user="sue")
     assert len(json.loads(out)) == 2
     code, out, _ = cli("references", "re-embed", user="sue")
-    assert code == 0 and "Re-embedded 3" in out
+    assert code == 0 and "Re-embedded 4" in out  # the refused one too: its image is kept
 
 
 def test_override_commands(cli, tmp_path):
