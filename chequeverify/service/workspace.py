@@ -663,7 +663,8 @@ class Session:
         existing = self._store.references(signatory_id=sig["id"], statuses=("pending", "active", "retiring"))
         prepared = self._prepare_references(sources, source, existing=existing, boxes=boxes)
         model = self.workspace.load_model()
-        agreements = self._agreements(model, np.stack([p["vector"] for p in prepared]), *self._trusted_and_peers(existing, model))
+        vectors = np.stack([p["vector"] for p in prepared])
+        agreements = self._agreements(model, vectors, *self._trusted_and_peers(existing, model))
         for p, (score, note) in zip(prepared, agreements):
             p["agreement"], p["agreement_note"] = score, note
         with self._store.transaction():
@@ -710,7 +711,8 @@ class Session:
         if passed:
             model = self.workspace.load_model()
             vectors = np.asarray(model.embed([c.image for c in passed]), dtype=np.float32)
-            for c, (score, note) in zip(passed, self._agreements(model, vectors, *self._trusted_and_peers(existing, model))):
+            agreements = self._agreements(model, vectors, *self._trusted_and_peers(existing, model))
+            for c, (score, note) in zip(passed, agreements):
                 out[c.index] = dataclasses.replace(c, agreement=score, agreement_note=note)
         return out
 
