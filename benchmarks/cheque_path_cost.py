@@ -21,6 +21,7 @@ and the misses of the cheques with the drawn pen).
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -36,6 +37,23 @@ REFERENCES, QUERIES = 5, 12
 BLACK_PEN = (25, 25, 30)
 
 
+def writer_files(cedar: Path, number: int) -> tuple[list[Path], list[tuple[bool, Path]]]:
+    """One CEDAR writer: its reference files (the first five genuine) and its queries ``(is genuine, file)``."""
+    genuine = sorted((cedar / f"{number:03d}" / "genuine").iterdir())
+    forged = sorted((cedar / f"{number:03d}" / "forged").iterdir())
+    queries = [(True, f) for f in genuine[REFERENCES + 1 : REFERENCES + 1 + QUERIES]]
+    return genuine[:REFERENCES], queries + [(False, f) for f in forged[:QUERIES]]
+
+
+def through_cheque(image: Image.Image, seed: int, pen: tuple[int, int, int] | None = None) -> np.ndarray | None:
+    """The signature drawn onto a synthetic cheque, then located and cleaned as verification does; None if not found."""
+    cheque, _ = imaging.draw_cheque(image, holder="Account Holder", bank="Demo Bank", seed=seed, pen=pen)
+    try:
+        return imaging.extract_signature(cheque)[1]
+    except ChequeVerifyError:
+        return None
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", help="model card (.json); default: the shipped model")
@@ -46,20 +64,15 @@ def main() -> None:
     missed = {"cheques": 0, "black pen": 0}
     total = 0
     for w in WRITERS:
-        genuine = sorted((root / f"{w:03d}" / "genuine").iterdir())
-        forged = sorted((root / f"{w:03d}" / "forged").iterdir())
-        refs = model.embed([Image.open(f) for f in genuine[:REFERENCES]])
-        queries = [(True, f) for f in genuine[REFERENCES + 1 : REFERENCES + 1 + QUERIES]]
-        queries += [(False, f) for f in forged[:QUERIES]]
+        references, queries = writer_files(root, w)
+        refs = model.embed([Image.open(f) for f in references])
         for j, (is_genuine, path) in enumerate(queries):
             image = Image.open(path)
             total += 1
             scores["images"][is_genuine].append(float(model.score(model.embed([image])[0], refs)))
             for name, pen in (("cheques", None), ("black pen", BLACK_PEN)):
-                cheque, _ = imaging.draw_cheque(image, holder="Account Holder", bank="Demo Bank", seed=w * 100 + j, pen=pen)
-                try:
-                    _, crop = imaging.extract_signature(cheque)
-                except ChequeVerifyError:
+                crop = through_cheque(image, w * 100 + j, pen)
+                if crop is None:
                     missed[name] += 1
                     continue
                 scores[name][is_genuine].append(float(model.score(model.embed([crop])[0], refs)))

@@ -12,8 +12,8 @@ flagged of
 * ``skilled``: its skilled forgeries offered as specimens (a forger's
   specimen slipped into the account);
 * on CEDAR, signatures cut from synthetic cheques (``imaging.draw_cheque``
-  then ``imaging.extract_signature``, twelve genuine and twelve forged per
-  writer, as ``cheque_path_cost.py``): a specimen of another kind.
+  then ``imaging.extract_signature``: the twelve genuine and twelve forged
+  queries per writer of ``cheque_path_cost.py``): a specimen of another kind.
 
 Last line: ``flag_genuine=<float> flag_skilled=<float> flag_cheque_genuine=<float> flag_cheque_skilled=<float>``.
 """
@@ -25,14 +25,14 @@ import argparse
 import numpy as np
 from PIL import Image
 
-from chequeverify import config, imaging
-from chequeverify.errors import ChequeVerifyError
+from cheque_path_cost import REFERENCES, through_cheque, writer_files  # the same cheques, beside this file
+
+from chequeverify import config
 from chequeverify.model import load_model
 from chequeverify.training.datasets import SignatureArrays, parse_spec
 from chequeverify.training.export import embed_arrays
 
-APPROVED = 5
-CHEQUE_QUERIES = 12
+APPROVED = REFERENCES
 
 
 def main() -> None:
@@ -56,22 +56,15 @@ def main() -> None:
             flags["genuine"] += [model.score(v, approved) < reject for v in emb[g[APPROVED:]]]
             flags["skilled"] += [model.score(v, approved) < reject for v in emb[f]]
         print(f"{spec:24s} genuine flagged {100 * np.mean(flags['genuine']):5.1f} %  skilled {100 * np.mean(flags['skilled']):5.1f} % (cumulative)")
-    cedar = root / "cedar"
     for spec in model.card.training["validation"]:
         if not spec.startswith("cedar:"):
             continue
         for number in parse_spec(str(root / spec)).writers or ():
-            genuine = sorted((cedar / f"{number:03d}" / "genuine").iterdir())
-            forged = sorted((cedar / f"{number:03d}" / "forged").iterdir())
-            approved = model.embed([Image.open(x) for x in genuine[:APPROVED]])
-            offered = [(True, x) for x in genuine[APPROVED + 1 : APPROVED + 1 + CHEQUE_QUERIES]]
-            offered += [(False, x) for x in forged[:CHEQUE_QUERIES]]
+            references, offered = writer_files(root / "cedar", number)
+            approved = model.embed([Image.open(x) for x in references])
             for j, (is_genuine, path) in enumerate(offered):
-                cheque, _ = imaging.draw_cheque(Image.open(path), holder="Account Holder", bank="Demo Bank",
-                                                seed=number * 100 + j)  # fmt: skip
-                try:
-                    _, crop = imaging.extract_signature(cheque)
-                except ChequeVerifyError:
+                crop = through_cheque(Image.open(path), number * 100 + j)
+                if crop is None:
                     continue  # registration refuses it with its own message
                 flags["cheque genuine" if is_genuine else "cheque skilled"].append(
                     model.score(model.embed([crop])[0], approved) < reject)

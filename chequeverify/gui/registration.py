@@ -88,9 +88,11 @@ def _load_pending(session, with_overrides: bool):
         if r.status != "pending":
             continue
         try:
-            detail = details.get(r.account) or details.setdefault(r.account, session.get_account(r.account))
+            if r.account not in details:
+                details[r.account] = session.get_account(r.account)
         except ChequeVerifyError:
             continue
+        detail = details[r.account]
         sig = next((s for s in detail.signatories if s.id == r.signatory_id), None)  # type: ignore[attr-defined]
         if sig is not None:
             approved[r.id] = [grey_to_qimage(a.image) for a in sig.references if a.status in ("active", "retiring")

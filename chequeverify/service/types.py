@@ -75,9 +75,10 @@ class ReferenceInfo:
     for scoring. ``image``: ``H×W uint8`` cleaned signature, dark ink on
     white. ``source``: ``image``, ``cheque`` or ``card``.
 
-    ``agreement`` (new and pending references): the specimen scored
-    against the signatory's other specimens the way a cheque would be
-    (None when there are none, or they were embedded by another model);
+    ``agreement`` (new and pending references): the specimen scored the way
+    a cheque would be against the signatory's approved specimens — or, while
+    it has none, against its other new ones (None when there are none, or
+    they were embedded by another model);
     ``agreement_note``: a warning when that score is below the reject
     threshold — another person's signature, or a different kind of
     specimen, which lowers the bar for every cheque of the signatory.
@@ -109,8 +110,9 @@ class ReferenceCheck:
     ``reason``: why not; ``image``: the cleaned crop (``H×W uint8``) when it
     could be made; ``duplicate_of``: the stored reference it repeats, or
     ``duplicate_of_index``: the earlier image of the batch it repeats.
-    ``agreement`` / ``agreement_note``: as :class:`ReferenceInfo`'s, against
-    the signatory's references and the batch's other accepted images.
+    ``agreement`` / ``agreement_note``: as :class:`ReferenceInfo`'s (against
+    the approved specimens, else the pending ones and the batch's other
+    images that pass).
     """
 
     index: int

@@ -856,16 +856,18 @@ class Session:
         if not any(r["status"] == "pending" for r in rows):
             return [self._reference_info(r) for r in rows]
         model = self.workspace.load_model()
+        specimens: dict[int, list[dict[str, Any]]] = {}  # per signatory, read once
         out = []
         for r in rows:
             info = self._reference_info(r)
-            if r["status"] == "pending":
-                others = [o for o in self._store.references(signatory_id=r["signatory_id"], with_images=False,
-                                                            statuses=("pending", "active", "retiring")) if o["id"] != r["id"]]  # fmt: skip
-                mine = self._embeddings([r], model)
-                if len(mine):
-                    (score, note), = self._agreements(model, mine, *self._trusted_and_peers(others, model))
-                    info = dataclasses.replace(info, agreement=score, agreement_note=note)
+            mine = self._embeddings([r], model) if r["status"] == "pending" else []
+            if len(mine):
+                if r["signatory_id"] not in specimens:
+                    specimens[r["signatory_id"]] = self._store.references(
+                        signatory_id=r["signatory_id"], statuses=("pending", "active", "retiring"), with_images=False)
+                others = [o for o in specimens[r["signatory_id"]] if o["id"] != r["id"]]
+                (score, note), = self._agreements(model, mine, *self._trusted_and_peers(others, model))
+                info = dataclasses.replace(info, agreement=score, agreement_note=note)
             out.append(info)
         return out
 
