@@ -80,6 +80,26 @@ def test_rules_go_and_crossing_strokes_stay():
     assert not rules[15, 151]
 
 
+def test_a_hands_straight_line_wanders_and_is_not_a_rule():
+    """The headline of a Devanagari word stays in one pixel row for as long as a
+    printed line does, but its centre wanders by a pixel or two; print's does not,
+    even tilted by a skewed scan."""
+    mask = np.zeros((120, 320), bool)
+    offsets = np.repeat([0, 1, 2, 1, 0, 1, 2, 2, 1, 0, 0, 1, 2, 1], 20)[:280]
+    for x, off in zip(range(20, 300), offsets):  # the headline: 5 px thick, centre wandering
+        mask[30 + off : 35 + off, x] = True
+    for x in range(40, 300, 45):  # letters hanging from it
+        mask[33:60, x : x + 3] = True
+    for x in range(10, 310):  # a printed line under a 1 px in 200 px skew (what deskewing leaves)
+        y = 90 + (x - 10) // 200
+        mask[y : y + 3, x] = True
+    straight = find_rules(mask, min_horizontal=120, min_vertical=0, max_thickness=8)
+    assert straight[33, 100] and straight[91, 150]  # without the test, both are rules
+    rules = find_rules(mask, min_horizontal=120, min_vertical=0, max_thickness=8, min_wobble=0.5)
+    assert not rules[:70].any()  # the headline stays the pen's
+    assert rules[91, 20] and rules[91, 150] and rules[92, 300]  # the skewed print is still a rule
+
+
 def test_barcode_bars_are_found_as_a_stack():
     mask = np.zeros((120, 80), bool)
     for y in range(10, 100, 6):

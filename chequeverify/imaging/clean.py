@@ -46,8 +46,6 @@ from chequeverify.imaging.locate import ZoneInk, _as_arrays, analyse_zone
 TYPICAL_STROKE_MM = 0.45
 #: printed type near a signature is at most this fraction of the signature's height
 MAX_TYPE_TO_SIGNATURE = 0.45
-#: a text line of this many pieces found in a crop is type without a wider view's confirmation
-SELF_EVIDENT_MEMBERS = 4
 
 
 def estimate_px_per_mm(grey: np.ndarray) -> float:
@@ -99,13 +97,13 @@ def clean_crop(
     ``known_lines``: printed text lines seen around the crop by a wider
     analysis (boxes in crop pixels), used with the crop's own: a line whose
     letters are nearly all crossed by the signature is not recognisable
-    inside the crop alone. When they are given (even empty), a short line
-    found in the crop alone (fewer than :data:`SELF_EVIDENT_MEMBERS` pieces)
-    or hidden under the pen is type only where the wider analysis saw type
-    too: inside a signature, two or three small letters of a broken cursive
-    word line up like type, upright letters stand like type's stems, and
-    taking them out cuts the signature apart, while printed words run on
-    beyond the signature, where the wider view sees them whole.
+    inside the crop alone. When they are given (even empty), a line found
+    in the crop alone or hidden under the pen is type only where the wider
+    analysis saw type too: inside a signature, small letters of a broken
+    cursive word, or the letters of a Devanagari word, line up like type,
+    upright letters stand like type's stems, and taking them out cuts the
+    signature apart, while printed words run on beyond the signature, where
+    the wider view sees them whole.
     ``on_cheque=None``: decide with :func:`looks_printed`.
     """
     h, w = grey.shape
@@ -229,15 +227,13 @@ def _drop_debris(keep: np.ndarray, ppm: float) -> np.ndarray:
 
 
 def _confirmed(line: TextLine, context: list[TextLine], *, stacked: bool = False) -> bool:
-    """Whether a line found in the crop is type: long enough to be self-evident,
-    or on the rows of a line the wider analysis saw, and near it along them.
+    """Whether a line found in the crop is type: on the rows of a line the wider
+    analysis saw, and near it along them.
 
     ``stacked``: also when it sits directly above or below such a line over
     the same columns, as the lines of a printed block do (a name printed
     over "Please sign above", hidden under the pen while its label shows).
     """
-    if len(line.members) >= SELF_EVIDENT_MEMBERS:
-        return True
     size = max(line.height, 2.0)
     for k in context:
         if _same_line(line, k) and line.box[0] <= k.box[2] + 3 * size and k.box[0] <= line.box[2] + 3 * size:

@@ -12,7 +12,9 @@ The chain used by both the locator and the cleaner:
 * :func:`ink_mask` — hysteresis on the darkness below that paper: pen
   strokes hold strongly dark pixels, a security pattern does not;
 * :func:`find_rules` — printed lines and barcode bars: long, perfectly
-  straight runs that no hand draws;
+  straight runs that no hand draws (a hand's straight line — the headline
+  of a Devanagari or Bengali word, an underline — wanders off a straight
+  line by more than a printed one does, and stays);
 * :func:`find_text_lines` — printed type: rows of small components of one
   height on one baseline;
 * :func:`stroke_width` — 2·area / perimeter, the mean thickness of a stroke.
@@ -129,6 +131,7 @@ def find_rules(
     min_vertical: int,
     max_thickness: int = 5,
     whole_vertical: bool = True,
+    min_wobble: float = 0.0,
 ) -> np.ndarray:
     """``H×W bool`` of the pixels on straight printed lines and bars.
 
@@ -142,15 +145,63 @@ def find_rules(
     stays: signatures cross their signature line. Vertical lines (box
     sides, frames, often doubled) are taken whole (a stroke crossing one
     loses the line's width) unless ``whole_vertical`` is false.
+
+    ``min_wobble`` (pixels, 0 = off): a horizontal line whose centre strays
+    from its best straight line by more than this (root mean square, over
+    the columns where nothing crosses it) is a pen's line — the headline
+    that joins the letters of a Devanagari or Bengali word, a flourish
+    underlining a signature — and is not taken. Print is straight to a
+    fraction of a pixel (a skewed scan tilts it, it does not bend it).
     """
     out = np.zeros(mask.shape, bool)
     if min_horizontal > 0:
-        out |= _thin_across(mask, _long_runs(mask, min_horizontal), max_thickness)
+        along = _long_runs(mask, min_horizontal)
+        if min_wobble > 0:
+            along = _drop_hand_lines(mask, along, max_thickness, min_wobble)
+        out |= _thin_across(mask, along, max_thickness)
     if min_vertical > 0:
         along = _long_runs(mask.T, min_vertical)
         thin = _thin_across(mask.T, along, max_thickness)
         out |= (along | thin).T if whole_vertical else thin.T
     return out
+
+
+def _drop_hand_lines(mask: np.ndarray, along: np.ndarray, max_thickness: int, min_wobble: float) -> np.ndarray:
+    """``along`` (long row runs of ``mask``) without the lines that wander like a pen's.
+
+    Each line (8-connected piece of ``along``) is sampled once per column:
+    the column's run of ink through it gives the line's centre there, where
+    it is at most ``max_thickness`` thick (a crossing stroke makes it
+    thicker and says nothing of the line). A line with fewer than ten such
+    columns is kept as it is.
+    """
+    lines = label(along)
+    if lines.n == 0:
+        return along
+    h = mask.shape[0]
+    col = runs(mask.T)  # row = column index x, start/end = y
+    lengths = col.length
+    run_of = np.full(mask.T.shape, -1, np.int64)
+    flat = col.row * h + col.start
+    idx = np.repeat(flat - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    run_of.ravel()[idx] = np.repeat(np.arange(len(lengths)), lengths)
+    ys, xs = np.nonzero(along)
+    line = lines.labels[ys, xs] - 1
+    _, first = np.unique(line * mask.shape[1] + xs, return_index=True)  # one pixel per line and column
+    line, xs = line[first], xs[first]
+    r = run_of[xs, ys[first]]
+    thin = lengths[r] <= max_thickness
+    centre = (col.start[r] + col.end[r] - 1) / 2.0
+    hand = np.zeros(lines.n, bool)
+    for k in np.unique(line[thin]):
+        sel = thin & (line == k)
+        if sel.sum() < 10:
+            continue
+        x = xs[sel].astype(np.float64)
+        a = np.stack([x - x.mean(), np.ones_like(x)], axis=1)
+        fit = np.linalg.lstsq(a, centre[sel], rcond=None)[0]
+        hand[k] = float(np.sqrt(np.mean((centre[sel] - a @ fit) ** 2))) > min_wobble
+    return along & ~lines.mask_of(hand) if hand.any() else along
 
 
 def _thin_across(mask: np.ndarray, along: np.ndarray, max_thickness: int) -> np.ndarray:
