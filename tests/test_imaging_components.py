@@ -100,6 +100,25 @@ def test_a_hands_straight_line_wanders_and_is_not_a_rule():
     assert rules[91, 20] and rules[91, 150] and rules[92, 300]  # the skewed print is still a rule
 
 
+def test_a_straight_headline_with_letters_hanging_from_it_is_not_a_rule():
+    """Drawn as straight as print, a headline still ends where its word ends, with
+    letters under both ends; a printed line with a signature written on it does not."""
+    mask = np.zeros((160, 400), bool)
+    mask[20:23, 40:232] = True  # a straight headline ...
+    for x in range(45, 240, 30):  # ... and its letters (a stem, a bowl), a gap below it as a pen leaves
+        mask[26:50, x : x + 3] = True
+        mask[26:50, x - 15 : x - 12] = True
+        mask[47:50, x - 15 : x + 3] = True
+    mask[120:123, 10:390] = True  # a printed line ...
+    for x in range(150, 260, 25):  # ... with a signature sitting on it
+        mask[95:119, x : x + 3] = True
+    rules = find_rules(mask, min_horizontal=120, min_vertical=0, max_thickness=8)
+    assert rules[21, 100] and rules[121, 100]  # without the test, both are rules
+    rules = find_rules(mask, min_horizontal=120, min_vertical=0, max_thickness=8, hang_reach=30)
+    assert not rules[:60].any()
+    assert rules[121, 20] and rules[121, 380]
+
+
 def test_barcode_bars_are_found_as_a_stack():
     mask = np.zeros((120, 80), bool)
     for y in range(10, 100, 6):

@@ -132,6 +132,7 @@ def find_rules(
     max_thickness: int = 5,
     whole_vertical: bool = True,
     min_wobble: float = 0.0,
+    hang_reach: int = 0,
 ) -> np.ndarray:
     """``H×W bool`` of the pixels on straight printed lines and bars.
 
@@ -152,12 +153,15 @@ def find_rules(
     that joins the letters of a Devanagari or Bengali word, a flourish
     underlining a signature — and is not taken. Print is straight to a
     fraction of a pixel (a skewed scan tilts it, it does not bend it).
+    ``hang_reach`` (pixels, 0 = off): a horizontal line with ink within this
+    distance under both of its ends (letters hanging from a headline drawn
+    straight) is not taken either (:func:`_drop_hand_lines`).
     """
     out = np.zeros(mask.shape, bool)
     if min_horizontal > 0:
         along = _long_runs(mask, min_horizontal)
-        if min_wobble > 0:
-            along = _drop_hand_lines(mask, along, max_thickness, min_wobble)
+        if min_wobble > 0 or hang_reach > 0:
+            along = _drop_hand_lines(mask, along, max_thickness, min_wobble, hang_reach)
         out |= _thin_across(mask, along, max_thickness)
     if min_vertical > 0:
         along = _long_runs(mask.T, min_vertical)
@@ -166,14 +170,22 @@ def find_rules(
     return out
 
 
-def _drop_hand_lines(mask: np.ndarray, along: np.ndarray, max_thickness: int, min_wobble: float) -> np.ndarray:
-    """``along`` (long row runs of ``mask``) without the lines that wander like a pen's.
+def _drop_hand_lines(
+    mask: np.ndarray, along: np.ndarray, max_thickness: int, min_wobble: float, hang_reach: int
+) -> np.ndarray:
+    """``along`` (long row runs of ``mask``) without the lines drawn by a pen.
 
-    Each line (8-connected piece of ``along``) is sampled once per column:
-    the column's run of ink through it gives the line's centre there, where
-    it is at most ``max_thickness`` thick (a crossing stroke makes it
-    thicker and says nothing of the line). A line with fewer than ten such
-    columns is kept as it is.
+    Each line (8-connected piece of ``along``) is sampled once per column,
+    through the column's run of ink that holds it. A line is a pen's when
+
+    * its centre wanders: where it is at most ``max_thickness`` thick (a
+      crossing stroke makes it thicker and says nothing of the line), the
+      centre strays from the best straight line by more than ``min_wobble``
+      pixels, root mean square, over ten columns or more; or
+    * letters hang from it: within ``hang_reach`` pixels under it there is
+      other ink (or a stroke leaves it) under half the columns of its first
+      fifth and half those of its last fifth — a headline ends where its
+      word ends, while a printed line runs on past the handwriting near it.
     """
     lines = label(along)
     if lines.n == 0:
@@ -192,10 +204,20 @@ def _drop_hand_lines(mask: np.ndarray, along: np.ndarray, max_thickness: int, mi
     r = run_of[xs, ys[first]]
     thin = lengths[r] <= max_thickness
     centre = (col.start[r] + col.end[r] - 1) / 2.0
+    # ink under the line in its column: the next run down the same column, close enough
+    nxt = np.minimum(r + 1, len(lengths) - 1)
+    below = ~thin | ((nxt != r) & (col.row[nxt] == xs) & (col.start[nxt] - col.end[r] < hang_reach))
     hand = np.zeros(lines.n, bool)
-    for k in np.unique(line[thin]):
-        sel = thin & (line == k)
-        if sel.sum() < 10:
+    for k in range(lines.n):
+        sel = line == k
+        if hang_reach > 0:
+            under = below[sel][np.argsort(xs[sel])]
+            fifth = max(1, under.size // 5)
+            if under[:fifth].mean() >= 0.5 and under[-fifth:].mean() >= 0.5:
+                hand[k] = True
+                continue
+        sel &= thin
+        if min_wobble <= 0 or sel.sum() < 10:
             continue
         x = xs[sel].astype(np.float64)
         a = np.stack([x - x.mean(), np.ones_like(x)], axis=1)
