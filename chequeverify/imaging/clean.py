@@ -164,10 +164,76 @@ def clean_crop(
     for line in lines:
         keep = _remove_touching_type(keep, zone, line, rgb, ppm, grey)
     keep = _drop_band_leftovers(keep, lines, zone.ink)
+    if on_cheque and rgb is not None:
+        # what was kept is mostly the pen, what was taken out mostly type
+        pen = pen_by_colour(rgb, zone.ink, keep, zone.ink & ~keep & ~zone.rules, ppm)
+        if pen is not None:
+            # the pen's colour decides, pixel by pixel: type merged with the
+            # strokes goes, the strokes where they crossed type come back
+            near = dilate_rect(keep & pen, *(2 * int(round(0.5 * ppm)) + 1,) * 2)
+            keep = (keep & pen) | (pen & (zone.handwriting | zone.printed) & near)
     keep = _drop_debris(keep, ppm)
     if not keep.any():
         raise SignatureNotFound("No handwriting left in the signature crop after removing print.")
     return render(grey, paper, keep)
+
+
+#: how many spreads apart the pen's and the type's ink colours must be for colour to decide
+MIN_COLOUR_SEPARATION = 3.0
+#: pixels darker than their paper by less than this (RGB length) have too little colour to tell
+MIN_COLOURED_DARKENING = 60.0
+
+
+def pen_by_colour(
+    rgb: np.ndarray, ink: np.ndarray, pen_px: np.ndarray, type_px: np.ndarray, ppm: float
+) -> np.ndarray | None:
+    """``h×w bool``: the ``ink`` pixels of the pen's colour, or ``None`` when colour cannot tell pen from type.
+
+    ``pen_px`` / ``type_px``: pixels taken for the pen and for type by
+    shape; each is allowed to hold some of the other (type merged with the
+    strokes, pieces of strokes cut out with type). Colour is read as the
+    *direction* in which a pixel darkens its paper (the paper's RGB minus
+    the pixel's, normalised): a thin stroke mixes its ink with the paper
+    and looks lighter, but darkens in the same direction, so faint and
+    heavy strokes of one pen agree. Two rounds of 2-means over the clearly
+    dark pixels, started from the two groups, refine both colours. Colour
+    decides only when the two clusters lie :data:`MIN_COLOUR_SEPARATION`
+    spreads apart and each holds most of its own group: a black pen over
+    black type is left to shape.
+    """
+    window = max(7, int(round(3.0 * ppm)))
+    paper = np.stack([paper_level(np.ascontiguousarray(rgb[..., c]), window) for c in range(3)], axis=-1)
+    dark = np.maximum(paper - rgb.astype(np.float32), 0.0)
+    norm = np.linalg.norm(dark, axis=-1)
+    direction = dark / np.maximum(norm, 1e-6)[..., None]
+    strong = norm >= MIN_COLOURED_DARKENING
+    typed, penned = type_px & strong, pen_px & strong
+    if typed.sum() < 20 or penned.sum() < 20:
+        return None
+    t, p = direction[typed].mean(axis=0), direction[penned].mean(axis=0)
+    for _ in range(3):
+        axis = p - t
+        cut = 0.5 * float((p + t) @ axis)
+        if not axis.any():
+            return None
+        on_pen = direction[penned] @ axis > cut
+        on_type = direction[typed] @ axis > cut
+        if on_pen.mean() < 0.6 or on_type.mean() > 0.5:
+            return None  # the colours do not follow the shapes
+        both = np.concatenate([direction[penned], direction[typed]])
+        is_pen = np.concatenate([on_pen, on_type])
+        t, p = both[~is_pen].mean(axis=0), both[is_pen].mean(axis=0)
+    axis = p - t
+    score = both @ axis
+    cut = 0.5 * float((p + t) @ axis)
+    a, b = score[score > cut], score[score <= cut]
+    if a.size < 20 or b.size < 20:
+        return None
+    spread = float(np.sqrt(0.5 * (a.var() + b.var()))) + 1e-9
+    if (a.mean() - b.mean()) / spread < MIN_COLOUR_SEPARATION:
+        return None
+    pen = ink & (direction @ axis > cut)
+    return dilate_rect(pen, 3, 3) & _majority(pen, ink) & ink
 
 
 def looks_printed(grey: np.ndarray, rgb: np.ndarray | None, paper: np.ndarray) -> bool:

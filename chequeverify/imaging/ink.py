@@ -133,6 +133,7 @@ def find_rules(
     whole_vertical: bool = True,
     min_wobble: float = 0.0,
     hang_reach: int = 0,
+    hang_max: int = 0,
 ) -> np.ndarray:
     """``H×W bool`` of the pixels on straight printed lines and bars.
 
@@ -153,15 +154,16 @@ def find_rules(
     that joins the letters of a Devanagari or Bengali word, a flourish
     underlining a signature — and is not taken. Print is straight to a
     fraction of a pixel (a skewed scan tilts it, it does not bend it).
-    ``hang_reach`` (pixels, 0 = off): a horizontal line with ink within this
-    distance under both of its ends (letters hanging from a headline drawn
-    straight) is not taken either (:func:`_drop_hand_lines`).
+    ``hang_reach`` (pixels, 0 = off): a horizontal line shorter than
+    ``hang_max`` pixels with ink within this distance under much of it
+    (letters hanging from a headline drawn straight) is not taken either
+    (:func:`_drop_hand_lines`).
     """
     out = np.zeros(mask.shape, bool)
     if min_horizontal > 0:
         along = _long_runs(mask, min_horizontal)
         if min_wobble > 0 or hang_reach > 0:
-            along = _drop_hand_lines(mask, along, max_thickness, min_wobble, hang_reach)
+            along = _drop_hand_lines(mask, along, max_thickness, min_wobble, hang_reach, hang_max)
         out |= _thin_across(mask, along, max_thickness)
     if min_vertical > 0:
         along = _long_runs(mask.T, min_vertical)
@@ -171,7 +173,7 @@ def find_rules(
 
 
 def _drop_hand_lines(
-    mask: np.ndarray, along: np.ndarray, max_thickness: int, min_wobble: float, hang_reach: int
+    mask: np.ndarray, along: np.ndarray, max_thickness: int, min_wobble: float, hang_reach: int, hang_max: int
 ) -> np.ndarray:
     """``along`` (long row runs of ``mask``) without the lines drawn by a pen.
 
@@ -182,10 +184,12 @@ def _drop_hand_lines(
       crossing stroke makes it thicker and says nothing of the line), the
       centre strays from the best straight line by more than ``min_wobble``
       pixels, root mean square, over ten columns or more; or
-    * letters hang from it: within ``hang_reach`` pixels under it there is
-      other ink (or a stroke leaves it) under half the columns of its first
-      fifth and half those of its last fifth — a headline ends where its
-      word ends, while a printed line runs on past the handwriting near it.
+    * letters hang from it: it is shorter than ``hang_max`` pixels (a word,
+      not a cheque's signature line) and within ``hang_reach`` pixels under
+      it there is other ink (or a stroke leaves it downwards) under 40 % of
+      its columns or more — a headline spans its word, while a printed line
+      runs on past the handwriting near it (a signature sitting on a
+      printed line touches it from above).
     """
     lines = label(along)
     if lines.n == 0:
@@ -204,18 +208,17 @@ def _drop_hand_lines(
     r = run_of[xs, ys[first]]
     thin = lengths[r] <= max_thickness
     centre = (col.start[r] + col.end[r] - 1) / 2.0
-    # ink under the line in its column: the next run down the same column, close enough
+    # ink under the line in its column: a stroke leaving it downwards, or the
+    # next run down the same column close enough
     nxt = np.minimum(r + 1, len(lengths) - 1)
-    below = ~thin | ((nxt != r) & (col.row[nxt] == xs) & (col.start[nxt] - col.end[r] < hang_reach))
+    leaves = ~thin & (col.end[r] - 1 > ys[first] + max_thickness // 2)
+    below = leaves | (thin & (nxt != r) & (col.row[nxt] == xs) & (col.start[nxt] - col.end[r] < hang_reach))
     hand = np.zeros(lines.n, bool)
     for k in range(lines.n):
         sel = line == k
-        if hang_reach > 0:
-            under = below[sel][np.argsort(xs[sel])]
-            fifth = max(1, under.size // 5)
-            if under[:fifth].mean() >= 0.5 and under[-fifth:].mean() >= 0.5:
-                hand[k] = True
-                continue
+        if hang_reach > 0 and np.ptp(xs[sel]) < hang_max and below[sel].mean() >= 0.4:
+            hand[k] = True
+            continue
         sel &= thin
         if min_wobble <= 0 or sel.sum() < 10:
             continue
