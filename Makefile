@@ -40,6 +40,7 @@ bench: $(STAMP)
 # The accuracy figures of the README (reads ../shared/data; minutes each on 2 cores).
 bench-accuracy: $(STAMP)
 	$(PY) benchmarks/locate_accuracy.py
+	$(PY) benchmarks/extract_fidelity.py
 	$(PY) benchmarks/accuracy.py
 	$(PY) benchmarks/cheque_path_cost.py
 	$(PY) benchmarks/specimen_agreement.py

@@ -1,7 +1,8 @@
 """What the cheque path costs the score: the same signatures as specimen images and signed onto cheques.
 
-For each CEDAR **validation** writer (36-45: trained on by no model and no
-threshold choice looks at the test writers) the first five genuine images
+For each **validation** writer of a set (``--set``, CEDAR by default:
+36-45; trained on by no model and no threshold choice looks at the test
+writers; the model card's split for the others) the first five genuine images
 are the references; twelve later genuine signatures and twelve skilled
 forgeries are scored three times: as the image itself; drawn onto a
 synthetic cheque (``imaging.draw_cheque``, a seed per signature, the pen's
@@ -31,7 +32,13 @@ from chequeverify.errors import ChequeVerifyError
 from chequeverify.model import load_model
 from chequeverify.training.metrics import equal_error_rate
 
-WRITERS = range(36, 46)
+#: the validation writers of each set (the model card's split): no model trained on them, no threshold chose them
+VALIDATION = {
+    "cedar": range(36, 46),
+    "bhsig-bengali": range(41, 51),
+    "bhsig-hindi": range(86, 101),
+    "gpds-synthetic": range(106, 121),
+}
 REFERENCES, QUERIES = 5, 12
 #: the colour of the print on the synthetic cheques: a pen of the same colour
 BLACK_PEN = (25, 25, 30)
@@ -57,13 +64,14 @@ def through_cheque(image: Image.Image, seed: int, pen: tuple[int, int, int] | No
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", help="model card (.json); default: the shipped model")
+    p.add_argument("--set", default="cedar", choices=sorted(VALIDATION), help="signatures of (default cedar)")
     args = p.parse_args()
     model = load_model(args.model)
-    root = config.shared_data_dir() / "cedar"
+    root = config.shared_data_dir() / args.set
     scores = {path: {True: [], False: []} for path in ("images", "cheques", "black pen")}
     missed = {"cheques": 0, "black pen": 0}
     total = 0
-    for w in WRITERS:
+    for w in VALIDATION[args.set]:
         references, queries = writer_files(root, w)
         refs = model.embed([Image.open(f) for f in references])
         for j, (is_genuine, path) in enumerate(queries):

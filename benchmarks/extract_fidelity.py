@@ -3,8 +3,10 @@
 Signatures of the **train and validation** writers of the four shared sets
 (never the test writers) are signed onto synthetic CTS-2010 cheques
 (``imaging.draw_cheque``: a security pattern, filled-in fields, printed
-words under the signature field; a seed per cheque) once with a coloured
-pen and once in black, the colour of the print. Each cheque goes through
+words under the signature field; a seed per cheque) three ways: with a
+coloured pen (blue, dark blue or black, drawn by the seed); the same cheque
+scanned in grey, as CTS-2010 image exchange sends it; and signed in black,
+the colour of the print. Each cheque goes through
 verification's path (``imaging.extract_signature``: locate, crop, clean)
 and the result is compared with the *ideal* crop: the same ink, at the same
 size, alone on white paper. Resolution is therefore not part of the
@@ -37,6 +39,8 @@ from chequeverify.model import load_model
 #: the writers of each set that are not test writers (../shared/data/README.md)
 NOT_TEST = {"cedar": 45, "bhsig-bengali": 50, "bhsig-hindi": 100, "gpds-synthetic": 120}
 BLACK_PEN = (25, 25, 30)
+#: the pen and scan of each cheque: (name, pen colour or None for the seed's)
+STYLES = (("colour", None), ("grey", None), ("black", BLACK_PEN))
 DAMAGED = 0.8
 
 
@@ -65,8 +69,10 @@ def main() -> None:
             files = sorted((root / name / f"{w:03d}" / "genuine").iterdir())[: args.per_writer]
             for j, path in enumerate(files):
                 signature = Image.open(path)
-                for pen_name, pen in (("colour", None), ("black", BLACK_PEN)):
+                for pen_name, pen in STYLES:
                     cheque, box = imaging.draw_cheque(signature, holder="Account Holder", seed=w * 100 + j, pen=pen)
+                    if pen_name == "grey":
+                        cheque = cheque.convert("L")
                     ideal = ideal_crop(signature, box, cheque.size[0])
                     try:
                         crop = imaging.extract_signature(cheque)[1]
@@ -82,7 +88,7 @@ def main() -> None:
         name, pen_name, file, cos = rows[i]
         print(f"  {name:15s} {pen_name:6s} {file:28s} {'not found' if cos is None else f'{cos:.3f}'}")
     for name in NOT_TEST:
-        for pen_name in ("colour", "black"):
+        for pen_name, _ in STYLES:
             v = np.array([value[i] for i, r in enumerate(rows) if r[0] == name and r[1] == pen_name])
             print(f"{name:15s} {pen_name:6s} n={len(v):3d} mean_cos={v.mean():.3f} damaged={(v < DAMAGED).sum()}")
     v = np.array(value)

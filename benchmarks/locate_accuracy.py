@@ -2,8 +2,9 @@
 
 ``../shared/data/cheques/idrbt/labels.csv`` holds the hand-checked box of
 the signature ink on each scan; this locates the signature on every scan
-(``chequeverify.imaging.locate_signature``, no per-file tuning) and compares
-the boxes by intersection over union.
+(``chequeverify.imaging.locate_signature``, no per-file tuning; ``--grey``:
+the scans in grey, as CTS-2010 image exchange sends them) and compares the
+boxes by intersection over union.
 
 Prints one line per cheque with ``-v``, and as its last line
 ``found=<int>/<int> mean_iou=<float> median_iou=<float>`` (found: IoU ≥ 0.5).
@@ -32,6 +33,7 @@ def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("-v", "--verbose", action="store_true", help="one line per cheque")
+    p.add_argument("--grey", action="store_true", help="read the scans in grey, as CTS-2010 image exchange sends them")
     args = p.parse_args()
     folder = config.shared_data_dir() / "cheques" / "idrbt"
     with open(folder / "labels.csv", newline="") as f:
@@ -40,7 +42,8 @@ def main() -> None:
     for row in rows:
         truth = tuple(int(row[k]) for k in ("box_x0", "box_y0", "box_x1", "box_y1"))
         try:
-            box, note = locate_signature(load_scan(folder / row["file"])).box, ""
+            scan = load_scan(folder / row["file"])
+            box, note = locate_signature(scan.convert("L") if args.grey else scan).box, ""
             value = iou(box, truth)
         except ChequeVerifyError as exc:
             value, note = 0.0, f" ({exc})"
