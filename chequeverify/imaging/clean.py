@@ -170,7 +170,8 @@ def clean_crop(
         if pen is not None:
             # the pen's colour decides, pixel by pixel: type merged with the
             # strokes goes, the strokes where they crossed type come back
-            near = dilate_rect(keep & pen, *(2 * int(round(0.5 * ppm)) + 1,) * 2)
+            reach = 2 * int(round(0.5 * ppm)) + 1
+            near = dilate_rect(keep & pen, reach, reach)
             keep = (keep & pen) | (pen & (zone.handwriting | zone.printed) & near)
     keep = _drop_debris(keep, ppm)
     if not keep.any():
@@ -195,7 +196,7 @@ def pen_by_colour(
     *direction* in which a pixel darkens its paper (the paper's RGB minus
     the pixel's, normalised): a thin stroke mixes its ink with the paper
     and looks lighter, but darkens in the same direction, so faint and
-    heavy strokes of one pen agree. Two rounds of 2-means over the clearly
+    heavy strokes of one pen agree. Three rounds of 2-means over the clearly
     dark pixels, started from the two groups, refine both colours. Colour
     decides only when the two clusters lie :data:`MIN_COLOUR_SEPARATION`
     spreads apart and each holds most of its own group: a black pen over
@@ -213,9 +214,9 @@ def pen_by_colour(
     t, p = direction[typed].mean(axis=0), direction[penned].mean(axis=0)
     for _ in range(3):
         axis = p - t
-        cut = 0.5 * float((p + t) @ axis)
         if not axis.any():
             return None
+        cut = 0.5 * float((p + t) @ axis)
         on_pen = direction[penned] @ axis > cut
         on_type = direction[typed] @ axis > cut
         if on_pen.mean() < 0.6 or on_type.mean() > 0.5:

@@ -50,6 +50,11 @@ def paper_level(grey: np.ndarray, window: int) -> np.ndarray:
     return np.asarray(bright, dtype=np.float32)
 
 
+#: a short horizontal line with ink close under this fraction of its columns or more is a
+#: headline with its letters (:func:`find_rules`)
+HEADLINE_COVER = 0.4
+
+
 @dataclass(frozen=True)
 class InkThresholds:
     """Darkness below the local paper (grey levels) that makes ink.
@@ -186,21 +191,19 @@ def _drop_hand_lines(
       pixels, root mean square, over ten columns or more; or
     * letters hang from it: it is shorter than ``hang_max`` pixels (a word,
       not a cheque's signature line) and within ``hang_reach`` pixels under
-      it there is other ink (or a stroke leaves it downwards) under 40 % of
-      its columns or more — a headline spans its word, while a printed line
+      it there is other ink (or a stroke leaves it downwards) under
+      :data:`HEADLINE_COVER` of its columns or more — a headline spans its word, while a printed line
       runs on past the handwriting near it (a signature sitting on a
       printed line touches it from above).
     """
     lines = label(along)
     if lines.n == 0:
         return along
-    h = mask.shape[0]
     col = runs(mask.T)  # row = column index x, start/end = y
     lengths = col.length
-    run_of = np.full(mask.T.shape, -1, np.int64)
-    flat = col.row * h + col.start
-    idx = np.repeat(flat - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-    run_of.ravel()[idx] = np.repeat(np.arange(len(lengths)), lengths)
+    run_of = np.full(mask.T.shape, -1, np.int64)  # which column run each pixel is in
+    pixels = _run_pixels(col.row, col.start, col.end, mask.shape[0])
+    run_of.ravel()[pixels] = np.repeat(np.arange(len(lengths)), lengths)
     ys, xs = np.nonzero(along)
     line = lines.labels[ys, xs] - 1
     _, first = np.unique(line * mask.shape[1] + xs, return_index=True)  # one pixel per line and column
@@ -216,7 +219,7 @@ def _drop_hand_lines(
     hand = np.zeros(lines.n, bool)
     for k in range(lines.n):
         sel = line == k
-        if hang_reach > 0 and np.ptp(xs[sel]) < hang_max and below[sel].mean() >= 0.4:
+        if hang_reach > 0 and np.ptp(xs[sel]) < hang_max and below[sel].mean() >= HEADLINE_COVER:
             hand[k] = True
             continue
         sel &= thin
@@ -240,12 +243,15 @@ def _thin_across(mask: np.ndarray, along: np.ndarray, max_thickness: int) -> np.
     keep = touched & (col.length <= max_thickness)
     out = np.zeros(mask.shape[::-1], bool)  # transposed, then back
     if keep.any():
-        rows, starts, ends = col.row[keep], col.start[keep], col.end[keep]
-        lengths = ends - starts
-        flat = rows * mask.shape[0] + starts
-        idx = np.repeat(flat - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-        out.ravel()[idx] = True
+        out.ravel()[_run_pixels(col.row[keep], col.start[keep], col.end[keep], mask.shape[0])] = True
     return out.T
+
+
+def _run_pixels(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int) -> np.ndarray:
+    """Flat indices (into an array ``width`` wide) of every pixel of the runs ``rows[i], starts[i]:ends[i]``."""
+    lengths = ends - starts
+    flat = rows * width + starts
+    return np.repeat(flat - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
 
 
 def _long_runs(mask: np.ndarray, min_len: int) -> np.ndarray:
@@ -255,11 +261,7 @@ def _long_runs(mask: np.ndarray, min_len: int) -> np.ndarray:
     out = np.zeros(mask.shape, bool)
     if not keep.any():
         return out
-    rows, starts, ends = r.row[keep], r.start[keep], r.end[keep]
-    lengths = ends - starts
-    flat = rows * mask.shape[1] + starts
-    idx = np.repeat(flat - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-    out.ravel()[idx] = True
+    out.ravel()[_run_pixels(r.row[keep], r.start[keep], r.end[keep], mask.shape[1])] = True
     return out
 
 

@@ -67,9 +67,10 @@ MIN_SIGNATURE_EXTENT_MM = 6.0
 #: Measured at 200 dpi: printed rules 0.00-0.26 px on synthetic cheques and 0.16-0.45 px on the 56
 #: IDRBT scans; the long lines of signatures on synthetic cheques 0.33 px and up, median 0.66 px
 PEN_LINE_WOBBLE_MM = 0.065
-#: a long horizontal line with ink this close (mm) under 40 % of its columns is a headline with
-#: its letters hanging from it: on the IDRBT scans ink lies under at most 3 % of a printed line's
-#: columns (none on the synthetic cheques), under 40 % or more of 187 of 193 signatures' long lines
+#: a long horizontal line with ink this close (mm) under 40 % of its columns (``ink.HEADLINE_COVER``)
+#: is a headline with its letters hanging from it. Measured (any ink within 4 mm under a column):
+#: at most 3 % of a printed line's columns on the IDRBT scans, none on the synthetic cheques;
+#: 40 % or more for 187 of the 193 long lines of signatures on synthetic cheques
 HEADLINE_REACH_MM = 4.0
 #: ... and is shorter than this (mm): the long lines of signatures on synthetic cheques are at most
 #: 38 mm; a cheque's printed signature line (62-90 mm on the US layouts) has its label under it
