@@ -236,3 +236,13 @@ def test_a_light_pen_is_found_on_a_second_look(seed):
     _, crop = extract_signature(cheque)
     true_ink = (np.abs(np.asarray(cheque, int) - np.asarray(unsigned, int)).max(axis=-1) > 40).sum()
     assert (crop < 200).sum() > 0.6 * true_ink
+
+
+@pytest.mark.parametrize(("layout", "k"), [("us_business", 42), ("us_business", 43), ("north_american", 47)])
+def test_a_printed_signature_line_through_the_signature_leaves_the_crop(layout, k):
+    """Cut to the crop, a US cheque's signature line is as short as a headline and has
+    strokes under it: only the whole zone, where the line shows its full length, may
+    call a line a headline (with us_business 42 the line stayed across the crop)."""
+    cheque, _ = draw_cheque(synthetic_signature(k), layout=layout, seed=k - 30)
+    _, crop = extract_signature(cheque)
+    assert (crop < 128).sum(axis=1).max() < 0.7 * crop.shape[1]

@@ -320,7 +320,9 @@ def analyse_zone(
         max_thickness=max(3, int(round(1.0 * ppm))),
         whole_vertical=whole_vertical,
         min_wobble=max(0.5, PEN_LINE_WOBBLE_MM * ppm),
-        hang_reach=int(round(HEADLINE_REACH_MM * ppm)),
+        # only a whole zone shows a printed line's full length; in a crop a
+        # signature line is cut to the signature's width, with strokes under it
+        hang_reach=int(round(HEADLINE_REACH_MM * ppm)) if min_rule is None else 0,
         hang_max=int(round(HEADLINE_MAX_MM * ppm)),
     )
     rest = ink & ~rules
