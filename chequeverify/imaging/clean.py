@@ -38,6 +38,7 @@ from chequeverify.imaging.ink import (
     TextLine,
     colour_distance,
     find_hidden_lines,
+    hysteresis,
     ink_mask,
     paper_level,
     stroke_width,
@@ -181,10 +182,9 @@ def clean_crop(
         pen = pen_by_colour(rgb, zone.ink, keep, zone.ink & ~keep & ~zone.rules, ppm)
         if pen is not None:
             # the pen's colour decides, pixel by pixel: type merged with the
-            # strokes goes, the strokes where they crossed type come back
-            reach = 2 * int(round(0.5 * ppm)) + 1
-            near = dilate_rect(keep & pen, reach, reach)
-            keep = (keep & pen) | (pen & (zone.handwriting | zone.printed) & near)
+            # strokes goes, and the strokes that shape cut out with the type
+            # come back wherever they run on from what was kept
+            keep = hysteresis(pen & (zone.handwriting | zone.printed), keep & pen)
     keep = _drop_debris(keep, ppm)
     if not keep.any():
         raise SignatureNotFound("No handwriting left in the signature crop after removing print.")
