@@ -246,3 +246,45 @@ def test_a_printed_signature_line_through_the_signature_leaves_the_crop(layout, 
     cheque, _ = draw_cheque(synthetic_signature(k), layout=layout, seed=k - 30)
     _, crop = extract_signature(cheque)
     assert (crop < 128).sum(axis=1).max() < 0.7 * crop.shape[1]
+
+
+def _zone_with_letters(letter_px: int, *, blob: bool = False):
+    """A 200-dpi zone: one large handwritten stroke (a frame of a word) and, inside
+    it, small separate pieces that a type finder lined up; returns (zone, signature)."""
+    from chequeverify.imaging.components import label
+    from chequeverify.imaging.ink import TextLine
+    from chequeverify.imaging.locate import Candidate, ZoneInk
+
+    mask = np.zeros((120, 400), bool)
+    mask[20:24, 40:360] = True  # a headline drawn apart from the letters
+    mask[20:100, 40:44] = True  # and a long stem down from it
+    pieces = [(60 + 60 * k, 28) for k in range(1 if blob else 4)]
+    for x, y in pieces:  # letters hanging just under the headline
+        mask[y : y + letter_px, x : x + (200 if blob else 14)] = True
+    comps = label(mask)
+    is_hand = np.ones(comps.n, bool)
+    members = [int(comps.labels[y + 1, x + 1]) - 1 for x, y in pieces]
+    is_hand[members] = False
+    line = TextLine(tuple(members), (60, 28, int(comps.x1[members].max()), 28 + letter_px), float(letter_px))
+    zone = ZoneInk(
+        (0, 0), mask, np.zeros_like(mask), comps.mask_of(~is_hand), comps.mask_of(is_hand), comps, is_hand, [line], 7.87
+    )
+    stroke = int(comps.labels[21, 41]) - 1
+    signature = Candidate((40, 20, 360, 100), 60.0, 1.0, 60.0, (stroke,))
+    return zone, signature, members
+
+
+def test_short_lines_of_letters_inside_the_signature_are_its_own():
+    """In a grey scan no colour tells a headline's letters from type: a short "line"
+    of letters 2 mm or taller, inside the signature and touching its strokes, is
+    the signature's; the zone no longer lists it as type."""
+    from chequeverify.imaging.locate import _release_letters
+
+    zone, signature, letters = _zone_with_letters(20)
+    grown = _release_letters(zone, signature, (0, 0, 400, 120))
+    assert set(letters) <= set(grown.members)
+    assert zone.text_lines == [] and zone.is_handwriting[letters].all()
+    # small type (1.5 mm), or one word blob, stays type
+    for zone, signature, letters in (_zone_with_letters(12), _zone_with_letters(20, blob=True)):
+        grown = _release_letters(zone, signature, (0, 0, 400, 120))
+        assert not set(letters) & set(grown.members) and len(zone.text_lines) == 1
