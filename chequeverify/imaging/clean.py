@@ -43,7 +43,7 @@ from chequeverify.imaging.ink import (
     paper_level,
     stroke_width,
 )
-from chequeverify.imaging.locate import ZoneInk, _as_arrays, analyse_zone
+from chequeverify.imaging.locate import ZoneInk, _as_arrays, analyse_zone, runs_on
 
 #: a ballpoint stroke is about this wide (mm): gives the scale of a crop whose resolution is unknown
 TYPICAL_STROKE_MM = 0.45
@@ -315,7 +315,7 @@ def _confirmed(line: TextLine, context: list[TextLine], *, stacked: bool = False
     """
     size = max(line.height, 2.0)
     for k in context:
-        if _same_line(line, k) and line.box[0] <= k.box[2] + 3 * size and k.box[0] <= line.box[2] + 3 * size:
+        if runs_on(line, k):
             return True
         if stacked:
             overlap = min(line.box[2], k.box[2]) - max(line.box[0], k.box[0])

@@ -516,7 +516,7 @@ def _release_letters(zone: ZoneInk, best: Candidate, field_box) -> Candidate:
             and line.height >= MIN_LETTER_RELEASED_MM * zone.px_per_mm
             and inside
             and touching[m + 1].all()
-            and not any(_runs_on(line, other) for other in zone.text_lines if other is not line)
+            and not any(runs_on(line, other) for other in zone.text_lines if other is not line)
         ):
             released.extend(line.members)
         else:
@@ -531,7 +531,7 @@ def _release_letters(zone: ZoneInk, best: Candidate, field_box) -> Candidate:
     return _candidate(zone, np.array(sorted(set(best.members) | set(released))), field_box)
 
 
-def _runs_on(line: TextLine, other: TextLine) -> bool:
+def runs_on(line: TextLine, other: TextLine) -> bool:
     """Whether ``other`` continues ``line``: on its rows, within three glyph heights along them
     (a printed name the pen crossed, broken into pieces)."""
     rows = min(line.box[3], other.box[3]) - max(line.box[1], other.box[1])
