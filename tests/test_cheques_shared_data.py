@@ -73,6 +73,22 @@ def test_idrbt_cleaned_crops(idrbt):
         assert np.mean(crop < 128) > 0.02  # the strokes are there
 
 
+def test_idrbt_cheques_with_the_signature_painted_out_are_blank(idrbt):
+    """Each real cheque with its signature box covered by the paper beside it (its
+    pattern continues): nothing is found. A second look at a light pen's darkness,
+    tried in this release, took the ICICI cheques' pattern for a signature on 18 of
+    these 56 and was withdrawn; this keeps any such look honest."""
+    from PIL import Image
+
+    for path, (x0, y0, x1, y1) in idrbt:
+        img = np.asarray(load_scan(path).convert("RGB")).copy()
+        w = x1 - x0
+        src = x1 + 10 if x1 + 10 + w <= img.shape[1] else max(0, x0 - w - 10)
+        img[y0:y1, x0:x1] = img[y0:y1, src : src + w]
+        with pytest.raises(SignatureNotFound):
+            locate_signature(Image.fromarray(img))
+
+
 def test_idrbt_turned_upside_down(idrbt):
     path, truth = idrbt[20]
     image = load_scan(path).rotate(180)

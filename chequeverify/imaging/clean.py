@@ -33,8 +33,6 @@ from PIL import Image
 from chequeverify.errors import SignatureNotFound
 from chequeverify.imaging.components import dilate_rect, label
 from chequeverify.imaging.ink import (
-    DEFAULT_THRESHOLDS,
-    InkThresholds,
     TextLine,
     colour_distance,
     find_hidden_lines,
@@ -89,7 +87,6 @@ def clean_crop(
     known_lines: Sequence[TextLine] | None = None,
     *,
     on_cheque: bool | None = False,
-    thresholds: InkThresholds = DEFAULT_THRESHOLDS,
 ) -> np.ndarray:
     """:func:`clean_signature` on arrays (``h×w uint8`` grey, ``h×w×3`` colour or ``None``).
 
@@ -108,9 +105,7 @@ def clean_crop(
     upright letters stand like type's stems, and taking them out cuts the
     signature apart, while printed words run on beyond the signature, where
     the wider view sees them whole.
-    ``on_cheque=None``: decide with :func:`looks_printed`. ``thresholds``:
-    the ink darkness to read (``locate.FAINT_PEN`` where the signature
-    was found only as a light pen).
+    ``on_cheque=None``: decide with :func:`looks_printed`.
     """
     h, w = grey.shape
     paper = paper_level(grey, max(7, int(round(3.0 * ppm))))
@@ -130,7 +125,6 @@ def clean_crop(
         min_rule=min_rule,
         whole_vertical=False,
         merged_type=on_cheque,
-        thresholds=thresholds,
     )
     if not on_cheque and not zone.rules.any():
         # plain paper: all the ink is the signature's (handwriting in some

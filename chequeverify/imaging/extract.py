@@ -13,10 +13,9 @@ from PIL import Image
 
 from chequeverify.errors import InvalidInput, SignatureNotFound
 from chequeverify.imaging.clean import clean_crop
-from chequeverify.imaging.ink import DEFAULT_THRESHOLDS, TextLine
+from chequeverify.imaging.ink import TextLine
 from chequeverify.imaging.components import dilate_rect
 from chequeverify.imaging.locate import (
-    FAINT_PEN,
     ChequeView,
     Located,
     _box_in_input,
@@ -131,14 +130,7 @@ def extract_signature(
         y0, y1 = y0 + zy - cy0, y1 + zy - cy0
         if x1 > 0 and y1 > 0 and x0 < cx1 - cx0 and y0 < cy1 - cy0:
             known.append(TextLine((), (x0, y0, x1, y1), line.height))
-    thresholds = found.thresholds if box is None else DEFAULT_THRESHOLDS
-    try:
-        cleaned = clean_crop(grey, rgb, ppm, known, on_cheque=True, thresholds=thresholds)
-    except SignatureNotFound:
-        if thresholds is FAINT_PEN:
-            raise
-        # a clerk's box around a light pen: read it again at the light pen's darkness
-        cleaned = clean_crop(grey, rgb, ppm, known, on_cheque=True, thresholds=FAINT_PEN)
+    cleaned = clean_crop(grey, rgb, ppm, known, on_cheque=True)
     if strokes is not None:
         # only the located signature's strokes: other handwriting that the
         # margin brought in (the amount, a date) goes

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -33,7 +33,6 @@ from chequeverify.errors import SignatureNotFound, UnreadableScan
 from chequeverify.imaging import geometry
 from chequeverify.imaging.components import Components, dilate_rect, label
 from chequeverify.imaging.ink import (
-    DEFAULT_THRESHOLDS,
     InkThresholds,
     TextLine,
     barcode_areas,
@@ -57,12 +56,6 @@ log = logging.getLogger(__name__)
 MIN_WORK_PX_PER_MM = 5.5
 #: thresholds that keep every weakly dark pixel (for finding printed rules)
 WEAK_ONLY = InkThresholds(strong=45.0, weak=45.0, strong_fraction=0.2, weak_fraction=0.2)
-#: a second look when the signature zone shows no signature: a fine or light pen whose strokes
-#: never reach the default "strong" darkness (80 levels) breaks into specks. A security pattern
-#: is lighter still (about 30 levels on the synthetic cheques) and stays paper.
-FAINT_PEN = InkThresholds(strong=50.0, weak=35.0, strong_fraction=0.22, weak_fraction=0.15)
-#: a signature seen only at the light pen's darkness is reported with its confidence times this
-FAINT_CONFIDENCE = 0.8
 #: skews smaller than this (degrees) are left alone
 MIN_SKEW = 0.3
 #: a signature holds at least this much ink (mm²) and spans at least this much (mm): a
@@ -297,7 +290,6 @@ def analyse_zone(
     min_rule: tuple[int, int] | None = None,
     whole_vertical: bool = True,
     merged_type: bool = True,
-    thresholds: InkThresholds = DEFAULT_THRESHOLDS,
 ) -> ZoneInk:
     """Split the ink of ``grey`` (``h×w uint8``; ``rgb`` the same in colour, optional)
     into rules, type and handwriting.
@@ -311,7 +303,7 @@ def analyse_zone(
     ppm = px_per_mm
     if paper is None:
         paper = paper_level(grey, max(7, int(round(3.0 * ppm))))
-    ink = ink_mask(grey, paper, thresholds=thresholds)
+    ink = ink_mask(grey, paper)
     min_h, min_v = min_rule or (int(round(14 * ppm)), int(round(12 * ppm)))
     rules = find_rules(
         ink,
@@ -545,42 +537,31 @@ def runs_on(line: TextLine, other: TextLine) -> bool:
 class Found:
     """The signature in a :class:`ChequeView`: its ink ``mask`` over the
     search zone, the zone's ``offset`` (x, y) in the view, the
-    ``confidence``, the ``zone`` analysis (printed lines seen there) and
-    the ink ``thresholds`` it was seen with (:data:`FAINT_PEN` for a light pen)."""
+    ``confidence`` and the ``zone`` analysis (printed lines seen there)."""
 
     mask: np.ndarray
     offset: tuple[int, int]
     confidence: float
     zone: ZoneInk
-    thresholds: InkThresholds = DEFAULT_THRESHOLDS
 
 
 def find_signature(view: ChequeView) -> Found:
     """The signature's ink in ``view``.
 
-    When nothing plausible shows at the usual ink darkness, the zone is
-    read again for a light pen (:data:`FAINT_PEN`); such a find is less
-    confident (× :data:`FAINT_CONFIDENCE`). Raises
-    :class:`SignatureNotFound` when the zone holds no handwriting.
+    Raises :class:`SignatureNotFound` when the zone holds no handwriting.
     """
     vh, vw = view.grey.shape
-    layout = view.layout
-    sx0, sy0, sx1, sy1 = to_pixels(layout.signature_search, vw, vh)
+    sx0, sy0, sx1, sy1 = to_pixels(view.layout.signature_search, vw, vh)
     rgb = view.rgb[sy0:sy1, sx0:sx1] if view.rgb is not None else None
-    fx0, fy0, fx1, fy1 = to_pixels(layout.signature, vw, vh)
-    field_box = (fx0 - sx0, fy0 - sy0, fx1 - sx0, fy1 - sy0)
-    ppm = view.px_per_mm
-    for thresholds in (DEFAULT_THRESHOLDS, FAINT_PEN):
-        zone = analyse_zone(view.grey[sy0:sy1, sx0:sx1], ppm, (sx0, sy0), rgb, thresholds=thresholds)
-        found = _find_in_zone(view, zone, field_box)
-        if found is not None and thresholds is FAINT_PEN:
-            return replace(found, confidence=round(found.confidence * FAINT_CONFIDENCE, 3), thresholds=FAINT_PEN)
-        if found is not None:
-            return found
-    raise SignatureNotFound(
-        "No signature found on the cheque: the signature area is blank.",
-        hint="Check that the cheque is signed, or draw the signature box by hand.",
-    )
+    fx0, fy0, fx1, fy1 = to_pixels(view.layout.signature, vw, vh)
+    zone = analyse_zone(view.grey[sy0:sy1, sx0:sx1], view.px_per_mm, (sx0, sy0), rgb)
+    found = _find_in_zone(view, zone, (fx0 - sx0, fy0 - sy0, fx1 - sx0, fy1 - sy0))
+    if found is None:
+        raise SignatureNotFound(
+            "No signature found on the cheque: the signature area is blank.",
+            hint="Check that the cheque is signed, or draw the signature box by hand.",
+        )
+    return found
 
 
 def _find_in_zone(view: ChequeView, zone: ZoneInk, field_box: tuple[int, int, int, int]) -> Found | None:
