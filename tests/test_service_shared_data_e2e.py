@@ -84,7 +84,7 @@ def test_register_verify_decide_export_on_cedar(shared_data, model, tmp_path, fa
     # signet-lite-v3, 5 of the 6 genuine cheques are accepted (the sixth, whose specimen scan
     # already scores below the accept threshold, is referred) and 3 of the 6 forgeries rejected,
     # 3 referred (the highest at -0.73, against the accept threshold of -0.70 for six references);
-    # mean scores -0.53 (genuine) and -2.38 (forged); with the cheque reader before the pen's
+    # mean scores -0.55 (genuine) and -2.36 (forged); with the cheque reader before the pen's
     # colour decided pixel by pixel, 2 were rejected (mean -2.18). v2 rejected 4.
     genuine_v = [results[f"genuine-{i}"] for i in range(6)]
     forged_v = [results[f"forged-{i}"] for i in range(6)]
