@@ -33,7 +33,7 @@ from PIL import Image
 
 from chequeverify import config, imaging
 from chequeverify.errors import ChequeVerifyError
-from chequeverify.imaging.synthetic import _signature_ink
+from chequeverify.imaging.synthetic import cheque_sized
 from chequeverify.model import load_model
 
 #: the writers of each set that are not test writers (../shared/data/README.md)
@@ -42,15 +42,6 @@ BLACK_PEN = (25, 25, 30)
 #: the pen and scan of each cheque: (name, pen colour or None for the seed's)
 STYLES = (("colour", None), ("grey", None), ("black", BLACK_PEN))
 DAMAGED = 0.8
-
-
-def ideal_crop(signature: Image.Image, box: tuple[int, int, int, int], width_limit: int) -> np.ndarray:
-    """The signature's ink as ``draw_cheque`` pasted it into ``box``, alone on white (``h×w uint8``)."""
-    x0, y0, x1, y1 = box
-    ink = _signature_ink(signature, y1 - y0, width_limit)
-    if ink.shape != (y1 - y0, x1 - x0):  # the width bound the size: scale to the box's width instead
-        ink = _signature_ink(signature, 10**6, x1 - x0)
-    return np.clip(255.0 * (1.0 - ink), 0, 255).astype(np.uint8)
 
 
 def main() -> None:
@@ -73,7 +64,8 @@ def main() -> None:
                     cheque, box = imaging.draw_cheque(signature, holder="Account Holder", seed=w * 100 + j, pen=pen)
                     if pen_name == "grey":
                         cheque = cheque.convert("L")
-                    ideal = ideal_crop(signature, box, cheque.size[0])
+                    # the same ink at the height it has on this cheque, alone on white
+                    ideal = cheque_sized(signature, box[3] - box[1])
                     try:
                         crop = imaging.extract_signature(cheque)[1]
                     except ChequeVerifyError:

@@ -118,13 +118,7 @@ def clean_crop(
         int(round(max(0.9 * h, 5 * ppm))),
     )
     zone = analyse_zone(
-        grey,
-        ppm,
-        rgb=rgb,
-        paper=paper,
-        min_rule=min_rule,
-        whole_vertical=False,
-        merged_type=on_cheque,
+        grey, ppm, rgb=rgb, paper=paper, min_rule=min_rule, whole_vertical=False, merged_type=on_cheque
     )
     if not on_cheque and not zone.rules.any():
         # plain paper: all the ink is the signature's (handwriting in some

@@ -282,6 +282,13 @@ class TextLine:
     height: float
 
 
+def letter_count(comps: Components, members: np.ndarray) -> float:
+    """How many letters the components ``members`` hold, counted by width: type's letters merge
+    into word-sized pieces, each about three quarters of a letter height wide per letter."""
+    m = np.asarray(members, dtype=np.int64)
+    return float(np.sum(np.maximum(1.0, comps.width[m] / (0.75 * np.maximum(comps.height[m], 1)))))
+
+
 def find_text_lines(
     comps: Components,
     min_height: float,
@@ -378,7 +385,7 @@ def find_text_lines(
             continue
         m = np.array(members)
         hmed = float(np.median(h[m]))
-        glyphs = float(np.sum(np.maximum(1.0, w[m] / (0.75 * h[m]))))
+        glyphs = letter_count(comps, m)
         if glyphs < 3 or x1[m].max() - x0[m].min() < 2.5 * hmed:
             continue
         tol = max(1.5, 0.1 * hmed)

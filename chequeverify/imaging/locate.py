@@ -42,6 +42,7 @@ from chequeverify.imaging.ink import (
     find_rules,
     find_text_lines,
     ink_mask,
+    letter_count,
     paper_level,
     smear,
 )
@@ -476,7 +477,7 @@ MAX_LETTERS_RELEASED = 6
 MIN_LETTER_RELEASED_MM = 2.0
 
 
-def _release_letters(zone: ZoneInk, best: Candidate, field_box) -> Candidate:
+def _release_letters(zone: ZoneInk, best: Candidate, field_box: tuple[int, int, int, int]) -> Candidate:
     """Give the signature back the short "lines of type" that lie inside it, among its strokes.
 
     In a grey scan no colour tells them apart: the letters hanging from a
@@ -501,10 +502,9 @@ def _release_letters(zone: ZoneInk, best: Candidate, field_box) -> Candidate:
         lx0, ly0, lx1, ly1 = line.box
         inside = lx0 >= x0 and ly0 >= y0 and lx1 <= x1 and ly1 <= y1
         m = np.array(line.members)
-        letters = float(np.sum(np.maximum(1.0, comps.width[m] / (0.75 * np.maximum(comps.height[m], 1)))))
         if (
             len(m) >= 2  # a single word blob is blurred type
-            and letters <= MAX_LETTERS_RELEASED
+            and letter_count(comps, m) <= MAX_LETTERS_RELEASED
             and line.height >= MIN_LETTER_RELEASED_MM * zone.px_per_mm
             and inside
             and touching[m + 1].all()
@@ -517,9 +517,9 @@ def _release_letters(zone: ZoneInk, best: Candidate, field_box) -> Candidate:
         return best
     zone.text_lines[:] = kept
     zone.is_handwriting[released] = True
-    letters = comps.mask_of(np.isin(np.arange(comps.n), released))
-    zone.printed &= ~letters
-    zone.handwriting |= letters
+    given_back = comps.mask_of(np.isin(np.arange(comps.n), released))
+    zone.printed &= ~given_back
+    zone.handwriting |= given_back
     return _candidate(zone, np.array(sorted(set(best.members) | set(released))), field_box)
 
 
@@ -551,24 +551,12 @@ def find_signature(view: ChequeView) -> Found:
     Raises :class:`SignatureNotFound` when the zone holds no handwriting.
     """
     vh, vw = view.grey.shape
-    sx0, sy0, sx1, sy1 = to_pixels(view.layout.signature_search, vw, vh)
-    rgb = view.rgb[sy0:sy1, sx0:sx1] if view.rgb is not None else None
-    fx0, fy0, fx1, fy1 = to_pixels(view.layout.signature, vw, vh)
-    zone = analyse_zone(view.grey[sy0:sy1, sx0:sx1], view.px_per_mm, (sx0, sy0), rgb)
-    found = _find_in_zone(view, zone, (fx0 - sx0, fy0 - sy0, fx1 - sx0, fy1 - sy0))
-    if found is None:
-        raise SignatureNotFound(
-            "No signature found on the cheque: the signature area is blank.",
-            hint="Check that the cheque is signed, or draw the signature box by hand.",
-        )
-    return found
-
-
-def _find_in_zone(view: ChequeView, zone: ZoneInk, field_box: tuple[int, int, int, int]) -> Found | None:
-    """The signature among the zone's handwriting, or ``None`` when none is plausible."""
-    vh, vw = view.grey.shape
     layout = view.layout
-    sx0, sy0 = zone.offset
+    sx0, sy0, sx1, sy1 = to_pixels(layout.signature_search, vw, vh)
+    rgb = view.rgb[sy0:sy1, sx0:sx1] if view.rgb is not None else None
+    zone = analyse_zone(view.grey[sy0:sy1, sx0:sx1], view.px_per_mm, (sx0, sy0), rgb)
+    fx0, fy0, fx1, fy1 = to_pixels(layout.signature, vw, vh)
+    field_box = (fx0 - sx0, fy0 - sy0, fx1 - sx0, fy1 - sy0)
     if "micr" in layout.fields:
         # nothing is written in the MICR clear band: what lies there at the
         # size of the code's characters is the printed code line, however it
@@ -582,7 +570,10 @@ def _find_in_zone(view: ChequeView, zone: ZoneInk, field_box: tuple[int, int, in
     ppm = view.px_per_mm
     plausible = [c for c in cands if _is_plausible(c, ppm)]
     if not plausible:
-        return None
+        raise SignatureNotFound(
+            "No signature found on the cheque: the signature area is blank.",
+            hint="Check that the cheque is signed, or draw the signature box by hand.",
+        )
     best = _grow(zone, plausible[0], [c for c in cands if c is not plausible[0]], field_box)
     best = _release_letters(zone, best, field_box)
     rivals = [c.score for c in plausible[1:] if not set(c.members) <= set(best.members)]
