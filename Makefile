@@ -40,7 +40,10 @@ bench: $(STAMP)
 # The accuracy figures of the README (reads ../shared/data; minutes each on 2 cores).
 bench-accuracy: $(STAMP)
 	$(PY) benchmarks/locate_accuracy.py
+	$(PY) benchmarks/locate_accuracy.py --as grey-100dpi
+	$(PY) benchmarks/locate_accuracy.py --as bitonal
 	$(PY) benchmarks/extract_fidelity.py
+	$(PY) benchmarks/extract_fidelity.py --styles grey-100dpi,bitonal
 	$(PY) benchmarks/accuracy.py
 	$(PY) benchmarks/cheque_path_cost.py
 	$(PY) benchmarks/specimen_agreement.py

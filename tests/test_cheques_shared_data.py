@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from chequeverify.errors import SignatureNotFound
-from chequeverify.imaging import extract_signature, load_scan, locate_signature
+from chequeverify.imaging import clearing_image, extract_signature, load_scan, locate_signature
 
 pytestmark = pytest.mark.shared_data
 
@@ -59,6 +59,28 @@ def test_idrbt_boxes(idrbt):
     assert float(np.mean(ious)) >= 0.85
 
 
+@pytest.mark.parametrize("form", ["grey-100dpi", "bitonal"])
+def test_idrbt_boxes_in_the_forms_image_clearing_sends(idrbt, form):
+    """CTS-2010 sends the paying bank a grey front at 100 dpi and a black-and-white one at
+    200 dpi (US image exchange: black and white). Before this reader enlarged coarse scans,
+    took merged barcode bars for the code and kept single letters' ascenders in their line,
+    the 100 dpi grey images were found on 50 of 56 (mean IoU 0.74) and the black-and-white
+    ones at mean IoU 0.89; now 56 (0.90) and 56 (0.92)."""
+    ious = []
+    for path, truth in idrbt:
+        scan = load_scan(path)
+        image = clearing_image(scan, form)
+        s = image.width / scan.width
+        truth = tuple(round(v * s) for v in truth)
+        try:
+            ious.append(iou(locate_signature(image).box, truth))
+        except SignatureNotFound:
+            ious.append(0.0)
+    hits = sum(v >= 0.5 for v in ious)
+    assert hits >= 54, f"{form}: IoU >= 0.5 on {hits}/56"
+    assert float(np.mean(ious)) >= 0.85
+
+
 def test_idrbt_layout_and_orientation(idrbt):
     for path, _ in idrbt[::7]:
         located = locate_signature(load_scan(path))
@@ -73,20 +95,42 @@ def test_idrbt_cleaned_crops(idrbt):
         assert np.mean(crop < 128) > 0.02  # the strokes are there
 
 
-def test_idrbt_cheques_with_the_signature_painted_out_are_blank(idrbt):
-    """Each real cheque with its signature box covered by the paper beside it (its
-    pattern continues): nothing is found. A second look at a light pen's darkness,
-    tried in this release, took the ICICI cheques' pattern for a signature on 18 of
-    these 56 and was withdrawn; this keeps any such look honest."""
+def painted_out(path, box):
+    """The cheque with its signature box covered by the paper beside it (its pattern continues)."""
     from PIL import Image
 
-    for path, (x0, y0, x1, y1) in idrbt:
-        img = np.asarray(load_scan(path).convert("RGB")).copy()
-        w = x1 - x0
-        src = x1 + 10 if x1 + 10 + w <= img.shape[1] else max(0, x0 - w - 10)
-        img[y0:y1, x0:x1] = img[y0:y1, src : src + w]
+    x0, y0, x1, y1 = box
+    img = np.asarray(load_scan(path).convert("RGB")).copy()
+    w = x1 - x0
+    src = x1 + 10 if x1 + 10 + w <= img.shape[1] else max(0, x0 - w - 10)
+    img[y0:y1, x0:x1] = img[y0:y1, src : src + w]
+    return Image.fromarray(img)
+
+
+def test_idrbt_cheques_with_the_signature_painted_out_are_blank(idrbt):
+    """Each real cheque with its signature painted out: nothing is found. A second look
+    at a light pen's darkness, tried in an earlier release, took the ICICI cheques'
+    pattern for a signature on 18 of these 56 and was withdrawn; this keeps any such
+    look honest."""
+    for path, box in idrbt:
         with pytest.raises(SignatureNotFound):
-            locate_signature(Image.fromarray(img))
+            locate_signature(painted_out(path, box))
+
+
+@pytest.mark.parametrize(("form", "allowed"), [("bitonal", 0), ("grey-100dpi", 1)])
+def test_idrbt_painted_out_in_the_forms_image_clearing_sends(idrbt, form, allowed):
+    """The same in the clearing forms. At 100 dpi one painted-out cheque (083658) still
+    gives a "signature": the paint, copied from beside the box, cuts "Please sign above"
+    and pastes a shifted piece of it into the word, which no longer lines up with the
+    rest of the line. (The reader before enlarging coarse scans found 32 of 56.)"""
+    found = []
+    for path, box in idrbt:
+        try:
+            locate_signature(clearing_image(painted_out(path, box), form))
+            found.append(path.name)
+        except SignatureNotFound:
+            pass
+    assert len(found) <= allowed, found
 
 
 def test_idrbt_turned_upside_down(idrbt):

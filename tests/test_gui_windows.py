@@ -387,11 +387,15 @@ def test_the_demo_is_built_through_the_service_without_shared_data(tmp_path, mon
         from chequeverify.errors import SignatureNotFound
 
         for stem, _account, _writer, kind, _index in demo.CHEQUE_FOLDER:
+            path = summary.cheques_dir / demo.cheque_filename(stem)
             if kind == "unsigned":
                 with pytest.raises(SignatureNotFound):
-                    sofia.read_cheque(summary.cheques_dir / f"{stem}.png")
+                    sofia.read_cheque(path)
             else:
-                assert sofia.read_cheque(summary.cheques_dir / f"{stem}.png").located.confidence > 0
+                assert sofia.read_cheque(path).located.confidence > 0
+        # two of them as image clearing sends cheques: 100 dpi grey JPEG, black-and-white TIFF
+        assert {demo.cheque_filename(s) for s in demo.CHEQUE_FORMS} == {"ACC-1003_0015.jpg", "ACC-1001_0016.tif"}
+        assert Image.open(summary.cheques_dir / "ACC-1001_0016.tif").mode == "1"
     with pytest.raises(Exception, match="already exists"):
         demo.build_demo(tmp_path / "demo", model=FakeModel(), shared=tmp_path / "no-shared-data")
     (tmp_path / "other").mkdir()

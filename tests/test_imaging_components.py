@@ -131,6 +131,51 @@ def test_barcode_bars_are_found_as_a_stack():
     assert not is_bar[lone] and is_bar.sum() == comps.n - 1
 
 
+def test_bars_merged_into_blocks_in_a_coarse_scan_belong_to_the_barcode():
+    """At 100 dpi neighbouring bars blur into solid blocks of the bars' length; the code
+    goes on across them (and a signature stroke beside the code is not taken with it)."""
+    mask = np.zeros((160, 120), bool)
+    for y in range(10, 70, 6):
+        mask[y : y + 3, 60:100] = True  # thin bars
+    mask[72:90, 60:100] = True  # bars merged into blocks, one after another
+    mask[94:120, 60:100] = True
+    mask[125:128, 5:55] = True  # a stroke beside the code
+    comps = label(mask)
+    is_bar, codes = find_bar_stacks(comps)
+    assert len(codes) == 1
+    assert is_bar[comps.labels[80, 70] - 1] and is_bar[comps.labels[110, 70] - 1]
+    assert not is_bar[comps.labels[126, 20] - 1]
+    assert codes[0].box[3] >= 120
+
+
+def test_single_letters_with_ascenders_stay_in_their_line():
+    """A sharp or bitonal scan keeps small type's letters apart: most of them are x-height
+    letters, and the ascenders and capitals (two or more on one row) are the line's too."""
+    mask = np.zeros((60, 300), bool)
+    x = 10
+    for tall in (1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0):  # "Please sign above"-like
+        mask[(20 if tall else 24) : 34, x : x + 8] = True
+        mask[(20 if tall else 24) + 2 : 32, x + 2 : x + 6] = False  # a letter, not a block
+        x += 12
+    comps = label(mask)
+    lines = find_text_lines(comps, min_height=3, max_height=30)
+    assert len(lines) == 1 and len(lines[0].members) == comps.n
+
+
+def test_words_join_over_a_word_with_a_descender():
+    """Blurred words: "Please" and "above" start and end on the same rows; "sign" between
+    them, with a descender and no ascender, lines up with neither; the line holds all three."""
+    mask = np.zeros((60, 260), bool)
+    mask[20:34, 10:60] = True  # Please
+    mask[23:37, 64:90] = True  # sign
+    mask[20:34, 93:133] = True  # above
+    for x0, x1 in ((10, 60), (64, 90), (93, 133)):
+        mask[27:29, x0 + 3 : x1 - 3] = False  # not solid blocks
+    comps = label(mask)
+    lines = find_text_lines(comps, min_height=3, max_height=30)
+    assert len(lines) == 1 and len(lines[0].members) == 3
+
+
 def test_printed_line_is_found_and_handwriting_is_not():
     img = Image.new("L", (420, 120), 255)
     draw = ImageDraw.Draw(img)

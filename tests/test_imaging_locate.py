@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from chequeverify.errors import SignatureNotFound, UnreadableScan
+from chequeverify.errors import InvalidInput, SignatureNotFound, UnreadableScan
 from chequeverify.imaging import (
     Located,
+    clearing_image,
     draw_cheque,
     extract_signature,
     locate_signature,
@@ -101,6 +102,35 @@ def test_skewed_scans(cheques, layout, angle):
 def test_other_resolutions(dpi):
     cheque, box = draw_cheque(synthetic_signature(3), "cts2010", seed=4, dpi=dpi)
     assert iou(locate_signature(cheque).box, box) >= 0.8
+
+
+@pytest.mark.parametrize("layout", ["cts2010", "north_american"])
+@pytest.mark.parametrize("form", ["grey-100dpi", "bitonal"])
+def test_clearing_images(layout, form):
+    """The forms image clearing sends: CTS-2010's grey front at 100 dpi (read enlarged to
+    the 200 dpi the zone analysis works at) and the black-and-white front."""
+    cheque, box = draw_cheque(synthetic_signature(5), layout, seed=3)
+    image = clearing_image(cheque, form)
+    if form == "grey-100dpi":
+        assert image.mode == "L" and image.width == round(cheque.width / 2) and image.info["dpi"] == (100.0, 100.0)
+        box = tuple(round(v / 2) for v in box)
+    else:
+        assert image.mode == "1"
+    located = locate_signature(image)
+    assert located.layout == layout and iou(located.box, box) >= 0.75, (located, box)
+    _, crop = extract_signature(image)
+    assert crop.dtype == np.uint8 and np.mean(crop < 128) > 0.02
+    # a black-and-white crop comes back with soft edges, as the network saw grey scans
+    assert ((crop > 40) & (crop < 215)).mean() > 0.01
+
+
+def test_clearing_image_forms():
+    cheque, _ = draw_cheque(synthetic_signature(5), "cts2010", seed=3)
+    assert clearing_image(cheque, "scan") is cheque
+    assert clearing_image(cheque, "grey").mode == "L"
+    assert set(np.unique(np.asarray(clearing_image(cheque, "bitonal").convert("L")))) <= {0, 255}
+    with pytest.raises(InvalidInput, match="Unknown clearing image form"):
+        clearing_image(cheque, "sepia")
 
 
 def test_arrays_and_grey_scans(cheques):

@@ -222,7 +222,10 @@ def _drop_hand_lines(
         if hang_reach > 0 and np.ptp(xs[sel]) < hang_max and below[sel].mean() >= HEADLINE_COVER:
             hand[k] = True
             continue
-        sel &= thin
+        # where a stroke runs into the line the column is thicker than the line itself, and
+        # its centre says nothing of the line
+        own = np.median(lengths[r[sel]]) if sel.any() else 0
+        sel &= thin & (lengths[r] <= max(1.5 * own, own + 1))
         if min_wobble <= 0 or sel.sum() < 10:
             continue
         x = xs[sel].astype(np.float64)
@@ -289,6 +292,13 @@ def letter_count(comps: Components, members: np.ndarray) -> float:
     return float(np.sum(np.maximum(1.0, comps.width[m] / (0.75 * np.maximum(comps.height[m], 1)))))
 
 
+#: type joins a glyph (word) up to 1.2 glyph heights away, and one up to this many glyph
+#: heights away when both start and end on the same rows: a blurred word with a descender
+#: ("sign", at 100 dpi) lines up with neither neighbour, and the words either side of it
+#: join over it
+WORD_REACH = 3.0
+
+
 def find_text_lines(
     comps: Components,
     min_height: float,
@@ -298,6 +308,7 @@ def find_text_lines(
     *,
     merged: bool = True,
     max_blob_height: float | None = None,
+    exclude: np.ndarray | None = None,
 ) -> list[TextLine]:
     """Rows of printed type among ``comps``.
 
@@ -307,6 +318,10 @@ def find_text_lines(
     they are for places where type is expected (a cheque's signature zone).
     ``max_blob_height``: only type this small blurs into word blobs (at a
     scanner's resolution); a taller blob is a handwritten word.
+    ``exclude``: ``n`` bool, components known to be something else (the
+    bars of a barcode and their broken pieces): they neither start nor join
+    a line, so that a bar's piece and a pen stroke beside the code are not
+    taken for two letters.
 
     Printed type is a chain of small glyphs (at most ``max_height`` tall)
     spaced by less than a glyph height whose bottoms (or tops) line up to a
@@ -330,8 +345,10 @@ def find_text_lines(
     # other edge may be compared.
     cut_top = y0 <= 0
     cut_bottom = y1 >= H
+    excluded = np.zeros(n, bool) if exclude is None else np.asarray(exclude, bool)
     cand = np.nonzero(
-        ~(cut_top & cut_bottom)
+        ~excluded
+        & ~(cut_top & cut_bottom)
         & (h >= min_height)
         & (h <= max_height)
         & (w <= 12.0 * np.maximum(h, min_height))
@@ -354,8 +371,9 @@ def find_text_lines(
         for b in order[a_pos + 1 : a_pos + 12]:
             hmax = max(h[a], h[b])
             gap = x0[b] - x1[a]
-            if gap > 1.2 * hmax:
+            if gap > WORD_REACH * hmax:
                 break
+            far = gap > 1.2 * hmax  # the next word but one: it must start and end on the same rows
             if gap < -0.3 * hmax:
                 continue
             if min(y1[a], y1[b]) - max(y0[a], y0[b]) < 0.5 * min(h[a], h[b]):
@@ -366,7 +384,7 @@ def find_text_lines(
             tol = max(2.0, 0.12 * hmax)
             same_bottom = not (cut_bottom[a] or cut_bottom[b]) and abs(y1[a] - y1[b]) <= tol
             same_top = not (cut_top[a] or cut_top[b]) and abs(y0[a] - y0[b]) <= tol
-            if not (same_bottom or same_top):
+            if not (same_bottom and same_top if far else same_bottom or same_top):
                 continue
             if not close_colour(a, b):
                 continue
@@ -413,7 +431,7 @@ def find_text_lines(
             line_colour = np.average(colours[m], axis=0, weights=comps.area[m])
 
     lines = []
-    taken = np.zeros(n, bool)
+    taken = excluded.copy()
     for _, members in sorted(found, key=lambda f: -f[0]):
         m = np.array(members)
         if line_colour is not None:
@@ -497,6 +515,15 @@ def _line_levels(
         top = base - size
     if base is None:
         base = top + size
+    elif top is not None and t.size >= 3:
+        # a line of single letters (a sharp or bitonal scan keeps them apart) is mostly
+        # x-height letters: two or more glyphs starting on one row above that, within an
+        # ascender's reach, are its ascenders or capitals (a pen stroke stuck to a letter
+        # does not start on another glyph's row)
+        above = t[(t < top - 1) & (t >= top - 0.8 * (base - top))]
+        rows, counts = np.unique(np.round(above), return_counts=True)
+        if (counts >= 2).any():
+            top = float(rows[counts >= 2].min())
     return top, base
 
 
@@ -748,7 +775,7 @@ def find_bar_stacks(comps: Components, min_bars: int = 5) -> tuple[np.ndarray, l
             out[members] = True
             c0 = float((comps.y0 if horizontal else comps.x0)[members].min())
             c1 = float((comps.y1 if horizontal else comps.x1)[members].max())
-            blocks.append([float(along0[g].min()), float(along1[g].max()), c0, c1])
+            blocks.append([float(along0[g].min()), float(along1[g].max()), c0, c1, float(np.median(thick[members]))])
         # one barcode may be found as several stacks, split where bars touch:
         # join stacks with the same extent along the bars
         blocks.sort(key=lambda b: b[2])
@@ -765,7 +792,18 @@ def find_bar_stacks(comps: Components, min_bars: int = 5) -> tuple[np.ndarray, l
         k_a1 = (comps.x1 if horizontal else comps.y1).astype(np.float64)
         k_c0 = (comps.y0 if horizontal else comps.x0).astype(np.float64)
         k_c1 = (comps.y1 if horizontal else comps.x1).astype(np.float64)
-        for a0, a1, c0, c1 in joined:
+        for a0, a1, c0, c1, bar in joined:
+            # in a coarse scan neighbouring bars merge into solid blocks of the bars' length:
+            # the code goes on across them, a block at a time
+            slack = 0.1 * (a1 - a0) + 1
+            full = np.nonzero(solid & (k_a0 >= a0 - slack) & (k_a1 <= a1 + slack) & (k_a1 - k_a0 >= 0.8 * (a1 - a0)))[0]
+            reach = 4 * max(bar, 2.0)
+            grown = True
+            while grown:
+                near = full[(k_c0[full] <= c1 + reach) & (k_c1[full] >= c0 - reach)]
+                n0, n1 = min(c0, k_c0[near].min(initial=c0)), max(c1, k_c1[near].max(initial=c1))
+                grown = (n0, n1) != (c0, c1)
+                c0, c1 = n0, n1
             # bars that touch merge into blocks: anything lying within the
             # barcode's extent along the bars belongs to it
             slack = 0.1 * (a1 - a0) + 1

@@ -95,7 +95,12 @@ CHEQUE_FOLDER: tuple[tuple[str, str, int, str, int], ...] = (
     ("ACC-1005_0012", "ACC-1005", 53, "genuine", 18),  # Ruth Ellery's authority has ended
     ("ACC-1004_0013", "ACC-1004", 51, "unsigned", 0),
     ("counter-scan_0014", "ACC-1002", 48, "genuine", 19),
+    ("ACC-1003_0015", "ACC-1003", 50, "genuine", 20),
+    ("ACC-1001_0016", "ACC-1001", 46, "genuine", 21),
 )
+#: cheques of the folder saved as image clearing sends them (``imaging.clearing_image``), not as
+#: a colour scan: CTS-2010's 100 dpi grey front (JPEG) and its black-and-white front (Group 4 TIFF)
+CHEQUE_FORMS: dict[str, str] = {"ACC-1003_0015": "grey-100dpi", "ACC-1001_0016": "bitonal"}
 #: cheques verified while building the demo (history for the audit view and the histogram)
 HISTORY: tuple[tuple[str, int, str, int], ...] = (
     ("ACC-1001", 46, "genuine", 6), ("ACC-1001", 46, "forged", 0), ("ACC-1002", 47, "genuine", 7),
@@ -140,6 +145,13 @@ def demo_model(folder: str | Path | None = None) -> str | None:
         return json.loads((f / MARKER).read_text(encoding="utf-8")).get("model")
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def cheque_filename(stem: str) -> str:
+    """The file name of the folder's cheque ``stem``: PNG scans, JPEG or TIFF clearing images."""
+    from chequeverify.imaging import CLEARING_SUFFIX
+
+    return stem + CLEARING_SUFFIX[CHEQUE_FORMS.get(stem, "scan")]
 
 
 def cheques_folder(folder: str | Path | None = None) -> Path:
@@ -322,6 +334,7 @@ def build_demo(folder: str | Path | None = None, *, force: bool = False, model: 
 
 
 def _build(folder: Path, model: Any, source: SignatureSource, say, t0: float) -> DemoSummary:
+    from chequeverify import imaging
     from chequeverify.service.workspace import Workspace
 
     by_number = {a.number: a for a in ACCOUNTS}
@@ -365,7 +378,8 @@ def _build(folder: Path, model: Any, source: SignatureSource, say, t0: float) ->
         for k, (stem, number, writer, kind, index) in enumerate(CHEQUE_FOLDER):
             sig = None if kind == "unsigned" else getattr(source, kind)(writer, index)
             cheque = draw_demo_cheque(sig, by_number[number], seed=1000 + k)
-            cheque.save(out / f"{stem}.png", compress_level=1)  # speed over size: a demo, built in seconds
+            form = CHEQUE_FORMS.get(stem, "scan")
+            imaging.save_clearing_image(imaging.clearing_image(cheque, form), out / cheque_filename(stem), form)
         say(f"cheques: {len(CHEQUE_FOLDER)} in {out}")
 
         # a little history: verified and decided cheques, an override waiting for approval
