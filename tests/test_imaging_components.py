@@ -176,6 +176,18 @@ def test_words_join_over_a_word_with_a_descender():
     assert len(lines) == 1 and len(lines[0].members) == 3
 
 
+def test_separate_handwritten_letters_on_one_row_do_not_join_over_wide_gaps():
+    """Devanagari written without a headline: letter-sized pieces that start and end on the
+    same rows, two letter widths apart. Only whole words join that far (a Hindi signature on a
+    synthetic cheque went as type when letters did)."""
+    mask = np.zeros((60, 300), bool)
+    for x in range(10, 250, 45):
+        mask[20:34, x : x + 14] = True
+        mask[23:31, x + 3 : x + 11] = False
+    comps = label(mask)
+    assert find_text_lines(comps, min_height=3, max_height=30, merged=False) == []
+
+
 def test_printed_line_is_found_and_handwriting_is_not():
     img = Image.new("L", (420, 120), 255)
     draw = ImageDraw.Draw(img)

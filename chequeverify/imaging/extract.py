@@ -18,6 +18,7 @@ from chequeverify.imaging.components import dilate_rect
 from chequeverify.imaging.locate import (
     ChequeView,
     Located,
+    ZoneInk,
     _box_in_input,
     analyse_cheque,
     analyse_zone,
@@ -56,8 +57,8 @@ def _check_box(box, size: tuple[int, int]) -> tuple[int, int, int, int]:
     return x0, y0, x1, y1
 
 
-def _lines_around(view: ChequeView, vbox: tuple[int, int, int, int]) -> tuple[list[TextLine], tuple[int, int]]:
-    """Printed text lines around a box of the view, with the offset of the analysed region.
+def _zone_around(view: ChequeView, vbox: tuple[int, int, int, int]) -> ZoneInk:
+    """The analysis of the region around a box of the view (its printed lines and barcodes).
 
     The region is the layout's signature zone and the box widened by
     :data:`CONTEXT_MM`: the zone's printed words give the colour of the
@@ -69,8 +70,7 @@ def _lines_around(view: ChequeView, vbox: tuple[int, int, int, int]) -> tuple[li
     x0, y0 = max(0, min(sx0, vbox[0] - mx)), max(0, min(sy0, vbox[1] - my))
     x1, y1 = min(vw, max(sx1, vbox[2] + mx)), min(vh, max(sy1, vbox[3] + my))
     rgb = view.rgb[y0:y1, x0:x1] if view.rgb is not None else None
-    zone = analyse_zone(view.grey[y0:y1, x0:x1], view.px_per_mm, (x0, y0), rgb)
-    return list(zone.text_lines), (x0, y0)
+    return analyse_zone(view.grey[y0:y1, x0:x1], view.px_per_mm, (x0, y0), rgb)
 
 
 def _view_box(view: ChequeView, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
@@ -127,17 +127,25 @@ def extract_signature(
     rgb = view.rgb[cy0:cy1, cx0:cx1] if view.rgb is not None else None
     # the printed lines a wider view saw around the signature: the located
     # zone's, or around a clerk's box its own neighbourhood's
-    if box is None:
-        context, (zx, zy) = found.zone.text_lines, (ox, oy)
-    else:
-        context, (zx, zy) = _lines_around(view, vbox)
-    for line in context:  # in crop pixels
+    zone = found.zone if box is None else _zone_around(view, vbox)
+    zx, zy = zone.offset
+    for line in zone.text_lines:  # in crop pixels
         x0, y0, x1, y1 = line.box
         x0, x1 = x0 + zx - cx0, x1 + zx - cx0
         y0, y1 = y0 + zy - cy0, y1 + zy - cy0
         if x1 > 0 and y1 > 0 and x0 < cx1 - cx0 and y0 < cy1 - cy0:
             known.append(TextLine((), (x0, y0, x1, y1), line.height))
     cleaned = clean_crop(grey, rgb, ppm, known, on_cheque=True)
+    if zone.bars is not None and zone.bars.any():
+        # the barcode the wider view saw: in a coarse scan its bars merge into blocks that
+        # the crop's own analysis no longer recognises
+        bars = np.zeros(cleaned.shape, bool)
+        zh, zw = zone.bars.shape
+        sx0, sy0 = max(cx0, zx), max(cy0, zy)
+        sx1, sy1 = min(cx1, zx + zw), min(cy1, zy + zh)
+        if sx1 > sx0 and sy1 > sy0:
+            bars[sy0 - cy0 : sy1 - cy0, sx0 - cx0 : sx1 - cx0] = zone.bars[sy0 - zy : sy1 - zy, sx0 - zx : sx1 - zx]
+            cleaned = np.where(bars, np.uint8(255), cleaned)
     if strokes is not None:
         # only the located signature's strokes: other handwriting that the
         # margin brought in (the amount, a date) goes

@@ -297,6 +297,8 @@ def letter_count(comps: Components, members: np.ndarray) -> float:
 #: ("sign", at 100 dpi) lines up with neither neighbour, and the words either side of it
 #: join over it
 WORD_REACH = 3.0
+#: ... as long as both are at least this many times as wide as tall
+WORD_ASPECT = 2.5
 
 
 def find_text_lines(
@@ -373,7 +375,11 @@ def find_text_lines(
             gap = x0[b] - x1[a]
             if gap > WORD_REACH * hmax:
                 break
-            far = gap > 1.2 * hmax  # the next word but one: it must start and end on the same rows
+            # the next word but one: both whole words (several letters wide) that start and end
+            # on the same rows (a handwritten Devanagari letter lines up like that too, but alone)
+            far = gap > 1.2 * hmax
+            if far and min(w[a] / h[a], w[b] / h[b]) < WORD_ASPECT:
+                continue
             if gap < -0.3 * hmax:
                 continue
             if min(y1[a], y1[b]) - max(y0[a], y0[b]) < 0.5 * min(h[a], h[b]):
@@ -793,15 +799,16 @@ def find_bar_stacks(comps: Components, min_bars: int = 5) -> tuple[np.ndarray, l
         k_c0 = (comps.y0 if horizontal else comps.x0).astype(np.float64)
         k_c1 = (comps.y1 if horizontal else comps.x1).astype(np.float64)
         for a0, a1, c0, c1, bar in joined:
-            # in a coarse scan neighbouring bars merge into solid blocks of the bars' length:
-            # the code goes on across them, a block at a time
-            slack = 0.1 * (a1 - a0) + 1
-            full = np.nonzero(solid & (k_a0 >= a0 - slack) & (k_a1 <= a1 + slack) & (k_a1 - k_a0 >= 0.8 * (a1 - a0)))[0]
+            # in a coarse scan neighbouring bars merge into solid blocks of the bars' length
+            # (and a pen stroke that reaches the code merges with them): the code goes on
+            # across them, a block at a time, judged by what lies within its extent
+            b0, b1, f0, f1 = _blocks_within(comps, horizontal, int(a0), int(np.ceil(a1)))
+            full = np.nonzero(f0 >= 0)[0]
             reach = 4 * max(bar, 2.0)
             grown = True
             while grown:
-                near = full[(k_c0[full] <= c1 + reach) & (k_c1[full] >= c0 - reach)]
-                n0, n1 = min(c0, k_c0[near].min(initial=c0)), max(c1, k_c1[near].max(initial=c1))
+                near = full[(b0[full] <= c1 + reach) & (b1[full] >= c0 - reach)]
+                n0, n1 = min(c0, b0[near].min(initial=c0)), max(c1, b1[near].max(initial=c1))
                 grown = (n0, n1) != (c0, c1)
                 c0, c1 = n0, n1
             # bars that touch merge into blocks: anything lying within the
@@ -814,6 +821,33 @@ def find_bar_stacks(comps: Components, min_bars: int = 5) -> tuple[np.ndarray, l
                 box = (int(c0), int(a0), int(c1), int(a1))
             codes.append(Barcode(box, horizontal))
     return out, codes
+
+
+def _blocks_within(
+    comps: Components, horizontal: bool, a0: int, a1: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each component's part between ``a0`` and ``a1`` along the bars (columns when
+    ``horizontal``): its extent across (``c0``, ``c1``), and ``-1`` in the third array
+    where that part is not a solid block spanning most of the extent (else its start).
+
+    Returns ``(c0, c1, along0, along1)``, length ``comps.n``.
+    """
+    n = comps.n
+    window = comps.labels[:, a0:a1] if horizontal else comps.labels[a0:a1, :].T
+    cs, al = np.nonzero(window)  # rows of the window = across, columns = along
+    lab = window[cs, al] - 1
+    c0 = np.full(n, np.inf)
+    c1 = np.full(n, -np.inf)
+    g0 = np.full(n, np.inf)
+    g1 = np.full(n, -np.inf)
+    np.minimum.at(c0, lab, cs)
+    np.maximum.at(c1, lab, cs + 1)
+    np.minimum.at(g0, lab, al)
+    np.maximum.at(g1, lab, al + 1)
+    area = np.bincount(lab, minlength=n).astype(np.float64)
+    span = np.maximum(g1 - g0, 0)
+    block = (area > 0) & (area >= 0.7 * span * np.maximum(c1 - c0, 0)) & (span >= 0.8 * (a1 - a0))
+    return c0, c1, np.where(block, g0, -1.0), np.where(block, g1, -1.0)
 
 
 def barcode_areas(codes: list[Barcode], shape: tuple[int, int]) -> list[tuple[int, int, int, int]]:

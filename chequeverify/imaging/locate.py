@@ -180,7 +180,7 @@ def _enlarge(a: np.ndarray, factor: int) -> np.ndarray:
     sharpened enlargement parts them again. Measured on the 56 IDRBT cheques sent as 100 dpi
     grey: the cleaned crops' embeddings against those of the 200 dpi scans, mean cosine 0.84
     unsharpened, 0.90 at half strength, 0.93 with this (0.94 at 150 %, 0.92 with a 0.7 px
-    radius, 0.89 with 1.5 px); on synthetic cheques of train and validation writers, against
+    radius, 0.89 with 1.5 px; 0.96 since the zone's barcode is also taken out of the crop); on synthetic cheques of train and validation writers, against
     the same ink alone at 100 dpi, 0.69 unsharpened and 0.74-0.75 for the four settings tried.
     """
     h, w = a.shape[:2]
@@ -303,7 +303,9 @@ class ZoneInk:
 
     ``offset``: ``(x, y)`` of the zone in the view. Masks are ``h×w bool``
     of the zone: ``ink`` (all), ``rules`` (printed lines and bars),
-    ``printed`` (type), ``handwriting`` (the rest, specks removed).
+    ``printed`` (type), ``handwriting`` (the rest, specks removed), ``bars``
+    (a barcode's bars and their broken pieces: in a coarse scan they merge
+    into blocks that a crop's own analysis no longer sees as a code).
     """
 
     offset: tuple[int, int]
@@ -315,6 +317,7 @@ class ZoneInk:
     is_handwriting: np.ndarray  # bool per component
     text_lines: list[TextLine]
     px_per_mm: float
+    bars: np.ndarray | None = None
 
 
 def analyse_zone(
@@ -357,6 +360,7 @@ def analyse_zone(
     rest = ink & ~rules
     comps = label(rest)
     is_bar, codes = find_bar_stacks(comps)
+    bars = np.zeros(ink.shape, bool)
     if codes:
         # a pen stroke that touches the bars merged with them: keep only
         # what shows between the bars, and look again
@@ -378,13 +382,15 @@ def analyse_zone(
         max_blob_height=3.2 * ppm,
         exclude=is_bar,
     )
-    is_text = is_bar
+    if codes:
+        bars |= comps.mask_of(is_bar)
+    is_text = is_bar.copy()
     for line in lines:
         is_text[list(line.members)] = True
     speck = comps.area < max(4.0, 0.12 * ppm * ppm)
     printed = comps.mask_of(is_text)
     handwriting = comps.mask_of(~is_text & ~speck)
-    return ZoneInk(offset, ink, rules, printed, handwriting, comps, ~is_text & ~speck, lines, ppm)
+    return ZoneInk(offset, ink, rules, printed, handwriting, comps, ~is_text & ~speck, lines, ppm, bars)
 
 
 @dataclass(frozen=True)
