@@ -162,24 +162,11 @@ def test_single_letters_with_ascenders_stay_in_their_line():
     assert len(lines) == 1 and len(lines[0].members) == comps.n
 
 
-def test_words_join_over_a_word_with_a_descender():
-    """Blurred words: "Please" and "above" start and end on the same rows; "sign" between
-    them, with a descender and no ascender, lines up with neither; the line holds all three."""
-    mask = np.zeros((60, 260), bool)
-    mask[20:34, 10:60] = True  # Please
-    mask[23:37, 64:90] = True  # sign
-    mask[20:34, 93:133] = True  # above
-    for x0, x1 in ((10, 60), (64, 90), (93, 133)):
-        mask[27:29, x0 + 3 : x1 - 3] = False  # not solid blocks
-    comps = label(mask)
-    lines = find_text_lines(comps, min_height=3, max_height=30)
-    assert len(lines) == 1 and len(lines[0].members) == 3
-
-
 def test_separate_handwritten_letters_on_one_row_do_not_join_over_wide_gaps():
     """Devanagari written without a headline: letter-sized pieces that start and end on the
-    same rows, two letter widths apart. Only whole words join that far (a Hindi signature on a
-    synthetic cheque went as type when letters did)."""
+    same rows, two letter widths apart, are not type. (Joining words that far, tried for the
+    blurred "Please sign above" of 100 dpi scans, took a Hindi signature and a CEDAR one in
+    black pen on synthetic cheques for type.)"""
     mask = np.zeros((60, 300), bool)
     for x in range(10, 250, 45):
         mask[20:34, x : x + 14] = True

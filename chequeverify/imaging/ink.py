@@ -292,15 +292,6 @@ def letter_count(comps: Components, members: np.ndarray) -> float:
     return float(np.sum(np.maximum(1.0, comps.width[m] / (0.75 * np.maximum(comps.height[m], 1)))))
 
 
-#: type joins a glyph (word) up to 1.2 glyph heights away, and one up to this many glyph
-#: heights away when both start and end on the same rows: a blurred word with a descender
-#: ("sign", at 100 dpi) lines up with neither neighbour, and the words either side of it
-#: join over it
-WORD_REACH = 3.0
-#: ... as long as both are at least this many times as wide as tall
-WORD_ASPECT = 2.5
-
-
 def find_text_lines(
     comps: Components,
     min_height: float,
@@ -373,13 +364,8 @@ def find_text_lines(
         for b in order[a_pos + 1 : a_pos + 12]:
             hmax = max(h[a], h[b])
             gap = x0[b] - x1[a]
-            if gap > WORD_REACH * hmax:
+            if gap > 1.2 * hmax:
                 break
-            # the next word but one: both whole words (several letters wide) that start and end
-            # on the same rows (a handwritten Devanagari letter lines up like that too, but alone)
-            far = gap > 1.2 * hmax
-            if far and min(w[a] / h[a], w[b] / h[b]) < WORD_ASPECT:
-                continue
             if gap < -0.3 * hmax:
                 continue
             if min(y1[a], y1[b]) - max(y0[a], y0[b]) < 0.5 * min(h[a], h[b]):
@@ -390,7 +376,7 @@ def find_text_lines(
             tol = max(2.0, 0.12 * hmax)
             same_bottom = not (cut_bottom[a] or cut_bottom[b]) and abs(y1[a] - y1[b]) <= tol
             same_top = not (cut_top[a] or cut_top[b]) and abs(y0[a] - y0[b]) <= tol
-            if not (same_bottom and same_top if far else same_bottom or same_top):
+            if not (same_bottom or same_top):
                 continue
             if not close_colour(a, b):
                 continue
@@ -802,8 +788,8 @@ def find_bar_stacks(comps: Components, min_bars: int = 5) -> tuple[np.ndarray, l
             # in a coarse scan neighbouring bars merge into solid blocks of the bars' length
             # (and a pen stroke that reaches the code merges with them): the code goes on
             # across them, a block at a time, judged by what lies within its extent
-            b0, b1, f0, f1 = _blocks_within(comps, horizontal, int(a0), int(np.ceil(a1)))
-            full = np.nonzero(f0 >= 0)[0]
+            b0, b1, start, _ = _blocks_within(comps, horizontal, int(a0), int(np.ceil(a1)))
+            full = np.nonzero(start >= 0)[0]
             reach = 4 * max(bar, 2.0)
             grown = True
             while grown:

@@ -180,8 +180,9 @@ def _enlarge(a: np.ndarray, factor: int) -> np.ndarray:
     sharpened enlargement parts them again. Measured on the 56 IDRBT cheques sent as 100 dpi
     grey: the cleaned crops' embeddings against those of the 200 dpi scans, mean cosine 0.84
     unsharpened, 0.90 at half strength, 0.93 with this (0.94 at 150 %, 0.92 with a 0.7 px
-    radius, 0.89 with 1.5 px; 0.96 since the zone's barcode is also taken out of the crop); on synthetic cheques of train and validation writers, against
-    the same ink alone at 100 dpi, 0.69 unsharpened and 0.74-0.75 for the four settings tried.
+    radius, 0.89 with 1.5 px; 0.94 since the zone's barcode is also taken out of the crop);
+    on synthetic cheques of train and validation writers, against the same ink alone at
+    100 dpi, 0.69 unsharpened and 0.74-0.75 for the four settings tried.
     """
     h, w = a.shape[:2]
     big = Image.fromarray(a).resize((w * factor, h * factor), Image.Resampling.LANCZOS)
