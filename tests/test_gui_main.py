@@ -84,9 +84,20 @@ def open_window(qtbot, world: World, user: str, *, resize: bool = True):
 
 
 def press(qtbot, w, key) -> None:
-    """Ctrl+``key`` as the clerk types it: window shortcuts need the window to be the active one."""
-    w.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=2000)
+    """Ctrl+``key`` as the clerk types it: window shortcuts need the window to be the active one.
+
+    Activation is asynchronous on the offscreen platform and a request can be lost while
+    another top-level window (an earlier test's) is still going away: ask again, a few times,
+    before giving up (one request alone timed out in about one run in six of this file).
+    """
+    for attempt in range(4):
+        w.activateWindow()
+        try:
+            qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=1500)
+            break
+        except qtbot.TimeoutError:
+            if attempt == 3:
+                raise
     qtbot.keyClick(w, key, Qt.KeyboardModifier.ControlModifier)
 
 

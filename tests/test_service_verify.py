@@ -66,6 +66,26 @@ def test_the_signature_is_located_without_a_box(enrolled):
     assert not v.located.corrected and 0 <= v.located.confidence <= 1
 
 
+def test_a_coarse_or_black_and_white_image_is_noted_with_the_decision(enrolled, tmp_path):
+    """The clerk and the audit see what the decision was made on: CTS-2010's 100 dpi grey
+    front and black-and-white images are read, and said to be what they are."""
+    from chequeverify.imaging import clearing_image, save_clearing_image
+
+    cheque, _ = cheque_with(scribble(1, 7), seed=3)
+    plain = enrolled.carl.verify(cheque, "100-1")
+    assert not any("image" in r for r in plain.reasons) and not plain.located.bitonal
+    assert plain.located.px_per_mm == pytest.approx(200 / 25.4, rel=0.05)
+    notes = {}
+    for form, suffix in (("grey-100dpi", ".jpg"), ("bitonal", ".tif")):
+        path = tmp_path / f"cheque{suffix}"
+        save_clearing_image(clearing_image(cheque, form), path, form)
+        v = enrolled.carl.verify(path, "100-1")
+        notes[form] = [r for r in v.reasons if "image" in r]
+        assert enrolled.carl.get_cheque(v.cheque_id).reasons == v.reasons  # kept with the cheque
+    assert notes["grey-100dpi"] == ["a coarse image (about 100 dpi): genuine signatures score lower in it"]
+    assert notes["bitonal"] == ["a black-and-white image: a light pen's strokes can be missing from it"]
+
+
 def test_read_cheque_writes_nothing(enrolled):
     cheque, box = cheque_with(scribble(1, 7))
     before = snapshot(enrolled.ws)

@@ -107,18 +107,13 @@ def extract_signature(
         found = find_signature(view)
         mask, (ox, oy) = found.mask, found.offset
         located = Located(
-            box=_box_in_input(view, mask, (ox, oy)),
-            confidence=round(found.confidence, 3),
-            layout=view.layout.name,
-            rotated=view.rotated,
+            box=_box_in_input(view, mask, (ox, oy)), confidence=round(found.confidence, 3), **view.located_fields()
         )
         ys, xs = np.nonzero(mask)
         vbox = (int(xs.min()) + ox, int(ys.min()) + oy, int(xs.max()) + 1 + ox, int(ys.max()) + 1 + oy)
         strokes = (mask, ox, oy)
     else:
-        located = Located(
-            box=_check_box(box, view.input_size), confidence=1.0, layout=view.layout.name, rotated=view.rotated
-        )
+        located = Located(box=_check_box(box, view.input_size), confidence=1.0, **view.located_fields())
         vbox = _view_box(view, located.box)
     m = int(round(CLEAN_MARGIN_MM * ppm))
     cx0, cy0 = max(0, vbox[0] - m), max(0, vbox[1] - m)

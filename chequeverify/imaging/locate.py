@@ -95,12 +95,16 @@ class Located:
     recognised layout's name; ``rotated``: the quarter turns (degrees,
     counter-clockwise as :meth:`PIL.Image.Image.rotate`) that made the scan
     upright — the box is nevertheless in the coordinates of the image as loaded.
+    ``px_per_mm``: the image's resolution, measured from the layout's printed
+    width (0: unknown); ``bitonal``: the image is black and white only.
     """
 
     box: tuple[int, int, int, int]
     confidence: float
     layout: str = "unknown"
     rotated: int = 0
+    px_per_mm: float = 0.0
+    bitonal: bool = False
 
 
 @dataclass
@@ -130,6 +134,11 @@ class ChequeView:
     scores: dict[str, float] = field(default_factory=dict)
     to_view: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
     bitonal: bool = False
+
+    def located_fields(self) -> dict:
+        """What a :class:`Located` says of the image besides the box: layout, turn, resolution, form."""
+        return {"layout": self.layout.name, "rotated": self.rotated,
+                "px_per_mm": round(self.px_per_mm * self.scale, 3), "bitonal": self.bitonal}  # fmt: skip
 
 
 def _as_arrays(cheque: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -654,4 +663,4 @@ def locate_signature(cheque: Image.Image | np.ndarray) -> Located:
     view = analyse_cheque(cheque)
     found = find_signature(view)
     box = _box_in_input(view, found.mask, found.offset)
-    return Located(box=box, confidence=round(found.confidence, 3), layout=view.layout.name, rotated=view.rotated)
+    return Located(box=box, confidence=round(found.confidence, 3), **view.located_fields())

@@ -188,7 +188,9 @@ class Located:
 
     ``confidence`` in [0, 1] (1 for a box the clerk drew); ``layout``: the
     cheque layout recognised (e.g. ``cts2010``) or ``unknown``;
-    ``rotated``: degrees the page was turned to read it.
+    ``rotated``: degrees the page was turned to read it; ``px_per_mm``: the
+    image's resolution as measured on the cheque (0: unknown, e.g. re-read
+    from the workspace); ``bitonal``: a black-and-white image.
     """
 
     box: Box
@@ -196,6 +198,8 @@ class Located:
     layout: str
     rotated: int
     corrected: bool = False
+    px_per_mm: float = 0.0
+    bitonal: bool = False
 
 
 @dataclass(frozen=True)

@@ -1008,7 +1008,9 @@ class Session:
             located = Located(box=tuple(int(v) for v in (checked or loc.box)),  # type: ignore[arg-type]
                               confidence=1.0 if checked else float(loc.confidence),
                               layout=str(getattr(loc, "layout", None) or "unknown"),
-                              rotated=int(getattr(loc, "rotated", 0) or 0), corrected=checked is not None)  # fmt: skip
+                              rotated=int(getattr(loc, "rotated", 0) or 0), corrected=checked is not None,
+                              px_per_mm=float(getattr(loc, "px_per_mm", 0.0) or 0.0),
+                              bitonal=bool(getattr(loc, "bitonal", False)))  # fmt: skip
             found.append((located, np.asarray(crop, dtype=np.uint8)))
         return image, sha, im.source_name(source), found
 
@@ -1073,7 +1075,7 @@ class Session:
         signers = [policy.Signer(p["id"], p["name"], p["panel"], p["thresholds"]) for p in valid]
         result = policy.evaluate(mandate, signers, [[p["scores"][i] for p in valid] for i in range(len(crops))], value)
         attributed = {o.signer_id: o for o in result.outcomes if o.signer_id is not None}
-        reasons = list(result.reasons)
+        reasons = list(result.reasons) + _image_notes(found[0][0])
         sig_scores: list[SignatoryScore] = []
         stored_scores: list[dict[str, Any]] = []
         for p in per_sig:
@@ -1628,6 +1630,20 @@ def _raster(grey: np.ndarray):
 
     g = np.ascontiguousarray(grey, dtype=np.uint8)
     return reports.RasterImage(width=g.shape[1], height=g.shape[0], mode="L", pixels=g.tobytes())
+
+
+#: below this resolution (pixels per millimetre, about 127 dpi) a verification notes that the image is coarse
+COARSE_PX_PER_MM = 5.0
+
+
+def _image_notes(located: Located) -> list[str]:
+    """What the clerk should know about the image a decision was made on (kept with the cheque)."""
+    notes = []
+    if 0 < located.px_per_mm < COARSE_PX_PER_MM:
+        notes.append(f"a coarse image (about {located.px_per_mm * 25.4:.0f} dpi): genuine signatures score lower in it")
+    if located.bitonal:
+        notes.append("a black-and-white image: a light pen's strokes can be missing from it")
+    return notes
 
 
 def _finite(x: float) -> float:
