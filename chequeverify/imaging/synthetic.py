@@ -13,7 +13,10 @@ nothing from the research data committed, so the project draws its own:
   printed name, a MICR-style code line and, optionally, handwritten payee
   and amount; then the given signature placed in the signature field (it
   may run over the printed name, as real ones do). Returns the cheque and
-  the true box of the signature's ink (``None`` when unsigned).
+  the true box of the signature's ink (``None`` when unsigned);
+* :func:`clearing_image`, :func:`save_clearing_image` — a scan turned into
+  the images cheque clearing sends the paying bank (grey, CTS-2010's 100 dpi
+  grey front, black and white) and written as clearing systems store them.
 """
 
 from __future__ import annotations
