@@ -49,8 +49,8 @@ def cheque_files(limit: int, form: str = "scan") -> tuple[list[bytes], str]:
     """The encoded cheques to time, and where they came from."""
     folder = config.shared_data_dir() / "cheques" / "idrbt"
     files = sorted(folder.glob("*.jpg"))[:limit]
+    what = "200 dpi JPEG" if form == "scan" else form
     if files:
-        what = "200 dpi JPEG" if form == "scan" else form
         return [encoded(f.read_bytes(), form) for f in files], f"{len(files)} IDRBT scans ({what})"
     out = []
     layouts = synthetic_layouts()
@@ -59,7 +59,7 @@ def cheque_files(limit: int, form: str = "scan") -> tuple[list[bytes], str]:
         buf = io.BytesIO()
         cheque.save(buf, "JPEG", quality=90)
         out.append(encoded(buf.getvalue(), form))
-    return out, f"{len(out)} synthetic cheques ({'200 dpi JPEG' if form == 'scan' else form})"
+    return out, f"{len(out)} synthetic cheques ({what})"
 
 
 def main() -> None:

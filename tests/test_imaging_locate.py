@@ -281,7 +281,8 @@ def _zone_with_letters(letter_px: int, *, blob: bool = False):
     is_hand[members] = False
     line = TextLine(tuple(members), (60, 28, int(comps.x1[members].max()), 28 + letter_px), float(letter_px))
     zone = ZoneInk(
-        (0, 0), mask, np.zeros_like(mask), comps.mask_of(~is_hand), comps.mask_of(is_hand), comps, is_hand, [line], 7.87
+        (0, 0), mask, np.zeros_like(mask), comps.mask_of(~is_hand), comps.mask_of(is_hand), comps, is_hand, [line], 7.87,
+        np.zeros_like(mask),
     )
     stroke = int(comps.labels[21, 41]) - 1
     signature = Candidate((40, 20, 360, 100), 60.0, 1.0, 60.0, (stroke,))

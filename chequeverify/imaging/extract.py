@@ -131,16 +131,13 @@ def extract_signature(
         if x1 > 0 and y1 > 0 and x0 < cx1 - cx0 and y0 < cy1 - cy0:
             known.append(TextLine((), (x0, y0, x1, y1), line.height))
     cleaned = clean_crop(grey, rgb, ppm, known, on_cheque=True)
-    if zone.bars is not None and zone.bars.any():
-        # the barcode the wider view saw: in a coarse scan its bars merge into blocks that
-        # the crop's own analysis no longer recognises
-        bars = np.zeros(cleaned.shape, bool)
-        zh, zw = zone.bars.shape
-        sx0, sy0 = max(cx0, zx), max(cy0, zy)
-        sx1, sy1 = min(cx1, zx + zw), min(cy1, zy + zh)
-        if sx1 > sx0 and sy1 > sy0:
-            bars[sy0 - cy0 : sy1 - cy0, sx0 - cx0 : sx1 - cx0] = zone.bars[sy0 - zy : sy1 - zy, sx0 - zx : sx1 - zx]
-            cleaned = np.where(bars, np.uint8(255), cleaned)
+    # the barcode the wider view saw goes: in a coarse scan its bars merge into blocks that
+    # the crop's own analysis no longer recognises
+    zh, zw = zone.bars.shape
+    sx0, sy0, sx1, sy1 = max(cx0, zx), max(cy0, zy), min(cx1, zx + zw), min(cy1, zy + zh)
+    if sx1 > sx0 and sy1 > sy0:
+        overlap = cleaned[sy0 - cy0 : sy1 - cy0, sx0 - cx0 : sx1 - cx0]  # a view: written in place
+        overlap[zone.bars[sy0 - zy : sy1 - zy, sx0 - zx : sx1 - zx]] = 255
     if strokes is not None:
         # only the located signature's strokes: other handwriting that the
         # margin brought in (the amount, a date) goes

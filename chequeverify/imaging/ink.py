@@ -224,7 +224,7 @@ def _drop_hand_lines(
             continue
         # where a stroke runs into the line the column is thicker than the line itself, and
         # its centre says nothing of the line
-        own = np.median(lengths[r[sel]]) if sel.any() else 0
+        own = np.median(lengths[r[sel]])  # every line has a pixel in some column
         sel &= thin & (lengths[r] <= max(1.5 * own, own + 1))
         if min_wobble <= 0 or sel.sum() < 10:
             continue
@@ -788,8 +788,8 @@ def find_bar_stacks(comps: Components, min_bars: int = 5) -> tuple[np.ndarray, l
             # in a coarse scan neighbouring bars merge into solid blocks of the bars' length
             # (and a pen stroke that reaches the code merges with them): the code goes on
             # across them, a block at a time, judged by what lies within its extent
-            b0, b1, start, _ = _blocks_within(comps, horizontal, int(a0), int(np.ceil(a1)))
-            full = np.nonzero(start >= 0)[0]
+            b0, b1, block = _blocks_within(comps, horizontal, int(a0), int(np.ceil(a1)))
+            full = np.nonzero(block)[0]
             reach = 4 * max(bar, 2.0)
             grown = True
             while grown:
@@ -811,12 +811,12 @@ def find_bar_stacks(comps: Components, min_bars: int = 5) -> tuple[np.ndarray, l
 
 def _blocks_within(
     comps: Components, horizontal: bool, a0: int, a1: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each component's part between ``a0`` and ``a1`` along the bars (columns when
-    ``horizontal``): its extent across (``c0``, ``c1``), and ``-1`` in the third array
-    where that part is not a solid block spanning most of the extent (else its start).
+    ``horizontal``): its extent across, ``c0`` to ``c1``, and whether that part is a
+    solid block spanning most of the extent.
 
-    Returns ``(c0, c1, along0, along1)``, length ``comps.n``.
+    Returns ``(c0, c1, block)``, each of length ``comps.n``.
     """
     n = comps.n
     window = comps.labels[:, a0:a1] if horizontal else comps.labels[a0:a1, :].T
@@ -833,7 +833,7 @@ def _blocks_within(
     area = np.bincount(lab, minlength=n).astype(np.float64)
     span = np.maximum(g1 - g0, 0)
     block = (area > 0) & (area >= 0.7 * span * np.maximum(c1 - c0, 0)) & (span >= 0.8 * (a1 - a0))
-    return c0, c1, np.where(block, g0, -1.0), np.where(block, g1, -1.0)
+    return c0, c1, block
 
 
 def barcode_areas(codes: list[Barcode], shape: tuple[int, int]) -> list[tuple[int, int, int, int]]:

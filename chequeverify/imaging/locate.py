@@ -327,7 +327,7 @@ class ZoneInk:
     is_handwriting: np.ndarray  # bool per component
     text_lines: list[TextLine]
     px_per_mm: float
-    bars: np.ndarray | None = None
+    bars: np.ndarray
 
 
 def analyse_zone(

@@ -1632,14 +1632,15 @@ def _raster(grey: np.ndarray):
     return reports.RasterImage(width=g.shape[1], height=g.shape[0], mode="L", pixels=g.tobytes())
 
 
-#: below this resolution (pixels per millimetre, about 127 dpi) a verification notes that the image is coarse
-COARSE_PX_PER_MM = 5.0
-
-
 def _image_notes(located: Located) -> list[str]:
-    """What the clerk should know about the image a decision was made on (kept with the cheque)."""
+    """What the clerk should know about the image a decision was made on (kept with the cheque).
+
+    Coarse is what the cheque reader enlarges before reading (below about 127 dpi).
+    """
+    from chequeverify.imaging.locate import MIN_READ_PX_PER_MM
+
     notes = []
-    if 0 < located.px_per_mm < COARSE_PX_PER_MM:
+    if 0 < located.px_per_mm < MIN_READ_PX_PER_MM:
         notes.append(f"a coarse image (about {located.px_per_mm * 25.4:.0f} dpi): genuine signatures score lower in it")
     if located.bitonal:
         notes.append("a black-and-white image: a light pen's strokes can be missing from it")
