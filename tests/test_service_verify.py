@@ -135,7 +135,7 @@ def test_every_bad_input_gets_a_clear_error_and_changes_nothing(enrolled, tmp_pa
     elif case == "unreadable":
         bad = tmp_path / "bad.jpg"
         bad.write_bytes(b"\xff\xd8\xff" + b"\0" * 50)
-        with pytest.raises(UnreadableScan):
+        with pytest.raises(UnreadableScan, match="^bad.jpg: "):  # the message names the clerk's file
             team.carl.verify(bad, "100-1")
     elif case == "huge":
         from chequeverify import config
@@ -146,7 +146,7 @@ def test_every_bad_input_gets_a_clear_error_and_changes_nothing(enrolled, tmp_pa
     elif case == "huge pixels":  # a small file that would decode to 70 million pixels
         bomb = tmp_path / "bomb.png"
         Image.new("1", (10_000, 7_000), 1).save(bomb)
-        with pytest.raises(UnreadableScan):
+        with pytest.raises(UnreadableScan, match="^bomb.png: the image is too large"):
             team.carl.verify(bomb, "100-1")
     elif case == "bad amount":
         with pytest.raises(InvalidInput, match="not an amount"):

@@ -239,16 +239,17 @@ def _wide_to_uint8(a: np.ndarray) -> np.ndarray:
     return np.clip(a * (255.0 / full) + 0.5, 0, 255).astype(np.uint8)
 
 
-def load_scan(source: Source, page: int = 0) -> Image.Image:
+def load_scan(source: Source, page: int = 0, name: str | None = None) -> Image.Image:
     """Read one page of a scan: ``PIL.Image`` mode "L" or "RGB", orientation applied.
 
     ``source``: a path, the file's bytes, or a binary file object. ``page``
-    counts from 0 (front of a front/back TIFF). Raises
+    counts from 0 (front of a front/back TIFF). ``name``: the file's name
+    for messages when ``source`` is bytes already read from it. Raises
     :class:`UnreadableScan` for anything that is not a readable
     JPEG/PNG/BMP/TIFF within the size limits, and :class:`InvalidInput`
     for a page the file does not have.
     """
-    name = _name(source)
+    name = name or _name(source)
     image = _open(_read_bytes(source), name)
     _seek(image, page, name)
     return _decode(image, name)

@@ -1000,7 +1000,7 @@ class Session:
         else:
             data = im.read_source_bytes(source)
             sha = im.sha256_hex(data)
-            image = imaging.load_scan(data, page=page)
+            image = imaging.load_scan(data, page=page, name=im.source_name(source))
         found = []
         for box in boxes or [None]:
             checked = _check_box(box, image) if box is not None else None
