@@ -45,6 +45,7 @@ bench-accuracy: $(STAMP)
 	$(PY) benchmarks/extract_fidelity.py
 	$(PY) benchmarks/extract_fidelity.py --styles grey-100dpi,bitonal
 	$(PY) benchmarks/accuracy.py
+	$(PY) benchmarks/thresholds_by_set.py
 	$(PY) benchmarks/cheque_path_cost.py
 	$(PY) benchmarks/specimen_agreement.py
 	$(PY) benchmarks/k1_diagnostics.py

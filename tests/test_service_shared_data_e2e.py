@@ -81,16 +81,17 @@ def test_register_verify_decide_export_on_cedar(shared_data, model, tmp_path, fa
         assert v.model_id == model.model_id and v.mandate.rule == "any one"
     # the two costly errors never happen automatically: no genuine cheque is rejected and no
     # forgery accepted; what the model is unsure of goes to a person (REFER). With
-    # signet-lite-v3, 5 of the 6 genuine cheques are accepted (the sixth, whose specimen scan
-    # already scores below the accept threshold, is referred) and 3 of the 6 forgeries rejected,
-    # 3 referred (the highest at -0.73, against the accept threshold of -0.70 for six references);
-    # mean scores -0.55 (genuine) and -2.36 (forged); with the cheque reader before the pen's
-    # colour decided pixel by pixel, 2 were rejected (mean -2.18). v2 rejected 4.
+    # signet-lite-v3 and its thresholds held on every validation set (accept from -0.265 at six
+    # references), 2 of the 6 genuine cheques are accepted (0.37, 0.32) and 4 referred (-0.38 to
+    # -2.41); 3 of the 6 forgeries are rejected and 3 referred (the highest at -0.73). Under the
+    # thresholds chosen on the pooled validation sets (accept from -0.70) 5 genuine cheques were
+    # accepted and the -0.73 forgery was 0.03 from ACCEPT; those thresholds let 9.2 % of CEDAR's
+    # test forgeries through at K = 5 (model card, *Thresholds*).
     genuine_v = [results[f"genuine-{i}"] for i in range(6)]
     forged_v = [results[f"forged-{i}"] for i in range(6)]
     assert all(v.decision is not Decision.REJECT for v in genuine_v), summary
     assert all(v.decision is not Decision.ACCEPT for v in forged_v), summary
-    assert sum(v.decision is Decision.ACCEPT for v in genuine_v) >= 5, summary
+    assert sum(v.decision is Decision.ACCEPT for v in genuine_v) >= 2, summary
     assert sum(v.decision is Decision.REJECT for v in forged_v) >= 2, summary
     assert sum(v.score for v in genuine_v) / 6 > sum(v.score for v in forged_v) / 6 + 1.5, summary
 

@@ -93,3 +93,42 @@ def test_thresholds_by_references_follow_the_rule_and_never_rise_with_k():
         assert r["reject"] <= r["decision"] <= r["accept"]
         scores = protocol_scores(emb, data, r["references"], ScoreFunction("mean-cosine"))
         assert (scores.skilled >= r["accept"]).mean() <= ACCEPT_FAR
+
+
+def test_accept_and_reject_thresholds_hold_on_every_validation_set():
+    """Pooled, an easy set hides a hard one; the rule holds the accept and reject rates on each set."""
+    from types import SimpleNamespace
+
+    from chequeverify.model import ScoreFunction
+    from chequeverify.training.export import ACCEPT_FAR, MIN_SET_QUERIES, REJECT_FRR, choose_thresholds, split_by_set
+
+    rng = np.random.default_rng(1)
+    emb, writer, genuine, names = [], [], [], []
+    # "easy": forgeries far from the writer; "hard": forgeries close to it (and a shakier genuine hand)
+    for s, (gen_noise, forged_noise, writers) in {"easy": (0.5, 1.6, 40), "hard": (0.7, 0.9, 15)}.items():
+        for w in range(writers):
+            names.append(f"{s}/{w:03d}")
+            centre = rng.normal(size=16)
+            for g, n, noise in ((True, 12, gen_noise), (False, 8, forged_noise)):
+                for _ in range(n):
+                    v = centre + rng.normal(scale=noise, size=16)
+                    emb.append(v / np.linalg.norm(v)), writer.append(len(names) - 1), genuine.append(g)
+    data = SimpleNamespace(writer=np.array(writer), genuine=np.array(genuine), writers=names)
+    emb = np.asarray(emb, np.float32)
+    score = ScoreFunction("mean-cosine")
+    parts = split_by_set(emb, data)
+    assert sorted(parts) == ["easy", "hard"] and [len(d.writers) for _, d in parts.values()] == [40, 15]
+    t = choose_thresholds(emb, data, score, "test")
+    for row in t.by_references:
+        k = row["references"]
+        for e, d in parts.values():
+            s = protocol_scores(e, d, k, score)
+            assert (s.skilled >= row["accept"]).mean() <= ACCEPT_FAR  # 120+ forgeries in each set
+            if s.genuine.size >= MIN_SET_QUERIES:  # the hard set at K = 10: 30 genuine queries, not counted
+                assert (s.genuine < row["reject"]).mean() <= REJECT_FRR
+    # the pool alone would have let more than 1 % of the hard set's forgeries through at K = 1
+    pooled_only = protocol_scores(emb, data, 1, score)
+    from chequeverify.training.metrics import threshold_at_far
+
+    hard = protocol_scores(*parts["hard"], 1, score)
+    assert (hard.skilled >= threshold_at_far(pooled_only.skilled, ACCEPT_FAR)).mean() > ACCEPT_FAR
