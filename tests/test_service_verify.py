@@ -86,6 +86,19 @@ def test_a_coarse_or_black_and_white_image_is_noted_with_the_decision(enrolled, 
     assert notes["bitonal"] == ["a black-and-white image: a light pen's strokes can be missing from it"]
 
 
+def test_a_signatory_with_one_specimen_is_noted_with_the_decision(team):
+    """One specimen cannot show how a hand varies; the clerk and the supervisors are told, once."""
+    enrol(team, "200-1", "Bo", writer=2, variants=(1,), mandate="any two")
+    enrol(team, "200-1", "Cy", writer=3, variants=(1, 2, 3))
+    v = verify(team, scribble(2, 7), account="200-1")
+    notes = [r for r in v.reasons if "specimen" in r]
+    assert notes == ["Bo has one specimen: one cannot show how much a hand varies, so most genuine cheques are "
+                     "referred; a supervisor should enrol more specimens"], v.reasons  # fmt: skip
+    assert team.carl.get_cheque(v.cheque_id).reasons == v.reasons  # kept with the cheque
+    enrol(team)  # Ada: three specimens
+    assert not any("specimen" in r for r in verify(team, scribble(1, 7)).reasons)
+
+
 def test_read_cheque_writes_nothing(enrolled):
     cheque, box = cheque_with(scribble(1, 7))
     before = snapshot(enrolled.ws)

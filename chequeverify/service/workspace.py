@@ -1075,7 +1075,7 @@ class Session:
         signers = [policy.Signer(p["id"], p["name"], p["panel"], p["thresholds"]) for p in valid]
         result = policy.evaluate(mandate, signers, [[p["scores"][i] for p in valid] for i in range(len(crops))], value)
         attributed = {o.signer_id: o for o in result.outcomes if o.signer_id is not None}
-        reasons = list(result.reasons) + _image_notes(found[0][0])
+        reasons = list(result.reasons) + _image_notes(found[0][0]) + _enrolment_notes(valid)
         sig_scores: list[SignatoryScore] = []
         stored_scores: list[dict[str, Any]] = []
         for p in per_sig:
@@ -1645,6 +1645,18 @@ def _image_notes(located: Located) -> list[str]:
     if located.bitonal:
         notes.append("a black-and-white image: a light pen's strokes can be missing from it")
     return notes
+
+
+def _enrolment_notes(signatories: Sequence[dict[str, Any]]) -> list[str]:
+    """What the clerk and the supervisors should know about the references a decision was scored against.
+
+    With one specimen the score cannot be measured against the signer's own
+    variation (the model card's *Why one specimen is hard*), and the model's
+    thresholds for one reference accept few genuine cheques: say so, once per
+    such signatory, so that the account gets more specimens.
+    """
+    return [f"{s['name']} has one specimen: one cannot show how much a hand varies, so most genuine cheques are "
+            "referred; a supervisor should enrol more specimens" for s in signatories if len(s["matrix"]) == 1]  # fmt: skip
 
 
 def _finite(x: float) -> float:
