@@ -482,3 +482,21 @@ def test_supervisor_re_embeds_the_references_after_a_model_change(qtbot, world):
     assert f"with {world.model.model_id}" in message and message.split()[0].isdigit()
     events = w.session.audit_events(limit=5000)
     assert len(events) == before + 1 and any(e.kind == "references_reembedded" for e in events)
+
+
+def test_at_its_smallest_the_window_shows_every_panel_whole(qtbot, world):
+    """A long file name in the cheque's header is elided instead of pushing the decision panel
+    (and its Reject button) past the window's right edge on a 1024-pixel screen."""
+    w = open_window(qtbot, world, "carl")
+    load_folder(qtbot, w, world)
+    w.file_label.setText("a-very-long-scanner-file-name-from-the-branch-" * 3 + ".tif")
+    assert w.centralWidget().minimumSizeHint().width() <= w.minimumWidth()
+    for size in (w.minimumSize().toTuple(), (1024, 768)):
+        w.resize(*size)
+        qtbot.waitUntil(lambda: w.width() == size[0], timeout=2000)
+        split = w.splitter
+        for i in range(split.count()):
+            child = split.widget(i)
+            assert child.geometry().right() < split.width(), (size, i, child.geometry())
+            assert child.width() >= child.minimumSizeHint().width(), (size, i)
+    assert w.file_label.text().endswith(".tif") and w.file_label.is_elided()

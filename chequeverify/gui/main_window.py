@@ -53,7 +53,7 @@ from chequeverify.gui.queue import (
 )
 from chequeverify.gui.results import SHORTCUTS, ResultsPanel
 from chequeverify.gui.viewer import ChequeViewer
-from chequeverify.gui.widgets import EmptyState, Panel
+from chequeverify.gui.widgets import ElidedLabel, EmptyState, Panel
 from chequeverify.gui.workers import Runner
 
 log = logging.getLogger(__name__)
@@ -301,10 +301,10 @@ class MainWindow(QMainWindow):
         middle.layout().setContentsMargins(0, 0, 0, 0)
         head = QHBoxLayout()
         head.setContentsMargins(12, 8, 8, 0)
-        self.file_label = QLabel("")
+        # both give up width (elided) before the panels beside them are pushed out of the window
+        self.file_label = ElidedLabel("", Qt.TextElideMode.ElideMiddle, min_width=60)
         self.file_label.setFont(theme.font(1, bold=True))
-        self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.file_note = QLabel("")
+        self.file_note = ElidedLabel("", min_width=24)
         self.file_note.setObjectName("Muted")
         head.addWidget(self.file_label)
         head.addWidget(self.file_note, 1)
@@ -367,7 +367,7 @@ class MainWindow(QMainWindow):
         self.results = ResultsPanel()
         self.results.decisionRequested.connect(self.decide)
         rl.addWidget(self.results, 1)
-        right.setMinimumWidth(400)
+        right.setMinimumWidth(380)
         split.addWidget(right)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)

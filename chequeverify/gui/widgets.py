@@ -360,3 +360,33 @@ def hline() -> QFrame:
     line.setFrameShape(QFrame.Shape.HLine)
     line.setStyleSheet(f"color: {theme.BORDER}; background: {theme.BORDER}; max-height: 1px; border: none;")
     return line
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that gives up width: its text is elided (``…``) when the layout is narrow.
+
+    A plain ``QLabel`` asks for its whole text's width as its minimum, so a
+    long file name in a header can push a window's panels past its edge.
+    ``text()`` keeps the whole text; the tooltip shows it when it is cut.
+    """
+
+    def __init__(self, text: str = "", mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight, min_width: int = 40) -> None:
+        super().__init__(text)
+        self._mode = mode
+        self._min_width = min_width
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self._min_width, super().minimumSizeHint().height())
+
+    def is_elided(self) -> bool:
+        return QFontMetrics(self.font()).horizontalAdvance(self.text()) > self.contentsRect().width()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        rect = self.contentsRect()
+        shown = QFontMetrics(self.font()).elidedText(self.text(), self._mode, rect.width())
+        self.setToolTip(self.text() if shown != self.text() else "")
+        p = QPainter(self)
+        self.style().drawItemText(p, rect, int(self.alignment()), self.palette(), self.isEnabled(), shown,
+                                  self.foregroundRole())  # fmt: skip
+        p.end()
