@@ -154,6 +154,7 @@ def test_registration_with_quality_verdicts_and_a_second_supervisors_approval(qt
     qtbot.waitUntil(lambda: bool(sue.detail.signatories) and len(sue.detail.signatories[0].references) == 3,
                     timeout=10_000)
     assert {r.status for r in sue.detail.signatories[0].references} == {"pending"}
+    assert sue.cards[0].advice is None  # three specimens: no advice to enrol more
     # sue cannot approve her own specimens
     sue.show_tab("approvals")
     qtbot.waitUntil(lambda: bool(sue.pending_rows), timeout=10_000)
@@ -249,6 +250,19 @@ def test_a_reference_from_a_box_drawn_on_a_cheque(qtbot, world, runner):
     sue.add_checked()
     qtbot.waitUntil(lambda: len(sue.detail.signatories[0].references) == before + 1, timeout=10_000)
     assert sue.detail.signatories[0].references[-1].source == "cheque"
+
+
+def test_a_signatory_with_one_specimen_is_advised_to_enrol_more(qtbot, world, runner):
+    world.team.sue.add_account("ACC-8", "Uno Holder", "any one")
+    world.team.sue.add_signatory("ACC-8", "Uno")
+    world.team.sue.add_references("ACC-8", "Uno", [scribble(9, 1)])
+    sue = open_registration(qtbot, world, runner, "sue")
+    sue.load_account("ACC-8")
+    qtbot.waitUntil(lambda: sue.detail is not None and sue.detail.account.number == "ACC-8" and bool(sue.cards),
+                    timeout=10_000)  # fmt: skip
+    advice = sue.cards[0].advice
+    assert advice is not None and advice.text() == (
+        "With 1 specimen, most genuine cheques will be referred to a clerk: enrol 3 or more.")
 
 
 # --- audit ---------------------------------------------------------------------------------

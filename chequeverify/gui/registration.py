@@ -75,6 +75,8 @@ def _load_account(session, number: str):
     return detail, images
 
 
+#: fewer specimens than this get advice to enrol more (with one, the model refers most genuine cheques)
+FEW_SPECIMENS = 3
 #: approved specimens shown beside a pending one, for the checker to compare
 APPROVED_SHOWN = 4
 
@@ -247,6 +249,14 @@ class SignatoryCard(QFrame):
         foot.setObjectName("Faint")
         foot.setFont(theme.font(-1.5))
         lay.addWidget(foot)
+        self.advice = None
+        if 0 < active + pending < FEW_SPECIMENS:
+            # the model's thresholds for one or two specimens accept few genuine cheques (model card)
+            self.advice = QLabel(f"With {active + pending} specimen{'s' * (active + pending != 1)}, most genuine cheques "
+                                 f"will be referred to a clerk: enrol {FEW_SPECIMENS} or more.")  # fmt: skip
+            self.advice.setObjectName("Muted")
+            self.advice.setWordWrap(True)
+            lay.addWidget(self.advice)
 
 
 class PagePicker(QDialog):
@@ -452,6 +462,7 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         # signatories
         self.sig_panel = Panel("Signatories and reference signatures")
         self.sig_box = QVBoxLayout()
+        self.cards: list[SignatoryCard] = []
         self.sig_panel.body.addLayout(self.sig_box)
         add = QHBoxLayout()
         self.sig_name = QLineEdit()
@@ -570,6 +581,7 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         self.number.setFocus()
 
     def _fill_signatories(self) -> None:
+        self.cards: list[SignatoryCard] = []
         while self.sig_box.count():
             w = self.sig_box.takeAt(0).widget()
             if w is not None:
@@ -591,6 +603,7 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
             for t in card.tiles:
                 t.retireRequested.connect(self.retire_reference)
             self.sig_box.addWidget(card)
+            self.cards.append(card)
 
     def _written(self, _result=None) -> None:
         self.changed.emit()
