@@ -500,3 +500,4 @@ def test_at_its_smallest_the_window_shows_every_panel_whole(qtbot, world):
             assert child.geometry().right() < split.width(), (size, i, child.geometry())
             assert child.width() >= child.minimumSizeHint().width(), (size, i)
     assert w.file_label.text().endswith(".tif") and w.file_label.is_elided()
+    assert w.file_label.toolTip() == w.file_label.text()  # the whole name, where it is cut

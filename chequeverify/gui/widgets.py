@@ -382,10 +382,20 @@ class ElidedLabel(QLabel):
     def is_elided(self) -> bool:
         return QFontMetrics(self.font()).horizontalAdvance(self.text()) > self.contentsRect().width()
 
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        super().setText(text)
+        self._update_tooltip()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._update_tooltip()
+
+    def _update_tooltip(self) -> None:
+        self.setToolTip(self.text() if self.is_elided() else "")
+
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
         rect = self.contentsRect()
         shown = QFontMetrics(self.font()).elidedText(self.text(), self._mode, rect.width())
-        self.setToolTip(self.text() if shown != self.text() else "")
         p = QPainter(self)
         self.style().drawItemText(p, rect, int(self.alignment()), self.palette(), self.isEnabled(), shown,
                                   self.foregroundRole())  # fmt: skip
