@@ -226,6 +226,28 @@ def test_decisions_confirm_and_override_with_shortcuts(qtbot, world):
     assert w.current is genuine
 
 
+def test_a_supervisor_adds_an_accepted_cheques_signature_as_a_specimen(qtbot, world):
+    clerk = open_window(qtbot, world, "carl")
+    assert not clerk.act_add_specimen.isVisible()  # registering specimens is a supervisor's
+    clerk.close()
+    w = open_window(qtbot, world, "sue")
+    load_folder(qtbot, w, world)
+    genuine = item_named(w, "ACC-1_0001.png")
+    w.select_item(genuine)
+    assert w.act_add_specimen.isVisible() and not w.act_add_specimen.isEnabled()  # the model's ACCEPT alone is not enough
+    press(qtbot, w, Qt.Key.Key_1)
+    qtbot.waitUntil(lambda: genuine.decided, timeout=10_000)
+    w.select_item(genuine)
+    assert w.act_add_specimen.isEnabled()
+    before = {r.id for r in world.team.sue.pending_references()}
+    w.add_specimen(ask=False)
+    qtbot.waitUntil(lambda: not w.runner.busy, timeout=20_000)
+    (new,) = [r for r in world.team.sue.pending_references() if r.id not in before]
+    assert new.source == "cheque" and new.status == "pending" and new.source_name == "ACC-1_0001.png"
+    assert f"Reference {new.id} of Ada added from ACC-1_0001.png" in w.statusBar().currentMessage()
+    world.team.sam.reject_reference(new.id, "the test's specimen, not kept")  # the module's accounts stay as they were
+
+
 def test_moving_the_box_verifies_the_cheque_again(qtbot, world):
     w = open_window(qtbot, world, "carl")
     w.add_paths([world.folder / "ACC-1_0001.png"])

@@ -150,6 +150,9 @@ class MainWindow(QMainWindow):
         self.act_identify = self._action("&Who signed this?", self.identify, "Ctrl+I", "identify",
                                          "Find the best-matching signatories over the whole workspace")  # fmt: skip
         self.act_reverify = self._action("&Verify again", self.reverify, "F5", "refresh")
+        self.act_add_specimen = self._action("Add signature as a &specimen…", lambda: self.add_specimen(), None, None,
+                                             "Supervisors: a signature a person accepted becomes a new specimen of "
+                                             "its signatory, after a second supervisor's approval")  # fmt: skip
         self.act_reset_box = self._action("Reset signature &box", self.reset_box, "Ctrl+Shift+B", "box",
                                           "Go back to the box the reader found")  # fmt: skip
         self.act_zoom_in = self._action("Zoom &in", lambda: self.viewer.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn,
@@ -191,7 +194,7 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addActions([self.act_next, self.act_prev, self.act_pause])
         m.addSeparator()
-        m.addActions([self.act_identify, self.act_reverify, self.act_reset_box])
+        m.addActions([self.act_identify, self.act_reverify, self.act_reset_box, self.act_add_specimen])
         m.addSeparator()
         m.addActions([self.act_focus_account, self.act_focus_reason])
         m = mb.addMenu("&View")
@@ -398,6 +401,7 @@ class MainWindow(QMainWindow):
         self.act_settings.setVisible(can("thresholds"))
         self.act_users.setVisible(can("users"))
         self.act_reembed.setVisible(can("re_embed"))
+        self.act_add_specimen.setVisible(can("register"))
         self.workspace_menu.menuAction().setVisible(any(a.isVisible() for a in self.workspace_menu.actions()))
         verifies = can("verify")
         for a in (self.act_open, self.act_open_folder, self.act_pause, self.act_reverify, self.act_reset_box):
@@ -830,6 +834,17 @@ class MainWindow(QMainWindow):
         for a in (self.act_accept, self.act_refer, self.act_reject):
             a.setEnabled(bool(verified) and "decide" in self.rights)
         self.act_zoom_box.setEnabled(have)
+        self.act_add_specimen.setEnabled(self._specimen_signatory(it) is not None and "register" in self.rights)
+
+    @staticmethod
+    def _specimen_signatory(it: QueueItem | None):
+        """The signatory whose new specimen this cheque's signature can be: one signature, attributed to
+        one signatory, and a person's final decision to pay (ACCEPT) — never the model's alone."""
+        v = it.verification if it is not None and not it.busy else None
+        if v is None or v.final is None or str(v.final_decision) != "ACCEPT":
+            return None
+        attributed = [s for s in v.signatories if s.attributed]
+        return attributed[0] if len(attributed) == 1 else None
 
     # =========================================================================
     # the clerk's changes: account, amount, box
@@ -994,6 +1009,39 @@ class MainWindow(QMainWindow):
 
         name = self.user.name if self.user is not None else ""
         return self._singleton("users", lambda: UsersDialog(self.session, self.runner, self, user_name=name))
+
+    def add_specimen(self, *, ask: bool = True) -> None:
+        """A supervisor adds the signature of an accepted cheque as a new specimen of its signatory.
+
+        The service checks it like any specimen (ink, size, duplicate, agreement with the approved ones)
+        and it waits for a second supervisor's approval (maker-checker) before it counts.
+        """
+        it = self.current
+        sig = self._specimen_signatory(it)
+        if sig is None:
+            return
+        v = it.verification
+        if ask:
+            answer = QMessageBox.question(
+                self, "Add as a specimen",
+                f"Add the signature on {it.name} as a new specimen of {sig.name} (account {v.account.number})?\n\n"
+                "It is checked like any specimen and compared with the approved ones, and it counts only once "
+                "a second supervisor approves it. More specimens let the model accept more of this signer's "
+                "genuine cheques.")  # fmt: skip
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.statusBar().showMessage(f"Adding the signature on {it.name} as a specimen of {sig.name}…")
+
+        def done(refs) -> None:
+            ref = refs[0]
+            warning = f" Note: {ref.agreement_note}" if ref.agreement_note else ""
+            self.statusBar().showMessage(f"Reference {ref.id} of {sig.name} added from {it.name}: it waits for a "
+                                         f"second supervisor's approval.{warning}", 15000)  # fmt: skip
+            self.refresh_accounts()
+
+        self.runner.submit(self.session.add_references, v.account.number, sig.signatory_id, [it.path],
+                           source="cheque", boxes=[tuple(v.located.box)], name="add-specimen", on_done=done,
+                           on_error=self.show_error)  # fmt: skip
 
     def re_embed_references(self, *, ask: bool = True) -> None:
         """After a model upgrade: recompute every reference's embedding from its stored image (supervisors)."""
