@@ -145,13 +145,15 @@ def _three_thresholds(scores: ProtocolScores, by_set: Sequence[ProtocolScores] =
 
     ``scores``: the validation scores pooled over every set (the decision
     threshold, the EER point); ``by_set``: the same split by set. Accept
-    and reject hold on the pool and on each set with at least
-    :data:`MIN_SET_QUERIES` skilled (accept) or genuine (reject) queries.
+    and reject hold on the pool, whatever its size, and on each set with at
+    least :data:`MIN_SET_QUERIES` skilled (accept) or genuine (reject) queries.
     """
     _, decision = equal_error_rate(scores.genuine, scores.skilled)
-    accepts = [threshold_at_far(s.skilled, ACCEPT_FAR) for s in (scores, *by_set) if s.skilled.size >= MIN_SET_QUERIES]
-    rejects = [threshold_at_frr(s.genuine, REJECT_FRR) for s in (scores, *by_set) if s.genuine.size >= MIN_SET_QUERIES]
-    return float(decision), float(max([*accepts, decision])), float(min([*rejects, decision]))
+    accepts = [threshold_at_far(s.skilled, ACCEPT_FAR) for s in by_set if s.skilled.size >= MIN_SET_QUERIES]
+    rejects = [threshold_at_frr(s.genuine, REJECT_FRR) for s in by_set if s.genuine.size >= MIN_SET_QUERIES]
+    accept = max([threshold_at_far(scores.skilled, ACCEPT_FAR), *accepts, decision])
+    reject = min([threshold_at_frr(scores.genuine, REJECT_FRR), *rejects, decision])
+    return float(decision), float(accept), float(reject)
 
 
 def _scores_by_set(val_embeddings: np.ndarray, val: SignatureArrays, ks: Sequence[int],
