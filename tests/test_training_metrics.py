@@ -132,3 +132,26 @@ def test_accept_and_reject_thresholds_hold_on_every_validation_set():
 
     hard = protocol_scores(*parts["hard"], 1, score)
     assert (hard.skilled >= threshold_at_far(pooled_only.skilled, ACCEPT_FAR)).mean() > ACCEPT_FAR
+
+
+def test_a_small_validation_folder_still_sets_the_accept_threshold_above_its_forgeries():
+    """Under 50 forgeries no set counts on its own, but the pool always does."""
+    from types import SimpleNamespace
+
+    from chequeverify.model import ScoreFunction
+    from chequeverify.training.export import choose_thresholds
+
+    rng = np.random.default_rng(2)
+    emb, writer, genuine = [], [], []
+    for w in range(6):
+        centre = rng.normal(size=16)
+        for g, n, noise in ((True, 12, 0.6), (False, 3, 0.9)):
+            for _ in range(n):
+                v = centre + rng.normal(scale=noise, size=16)
+                emb.append(v / np.linalg.norm(v)), writer.append(w), genuine.append(g)
+    data = SimpleNamespace(writer=np.array(writer), genuine=np.array(genuine), writers=[f"bank/{w}" for w in range(6)])
+    emb = np.asarray(emb, np.float32)
+    score = ScoreFunction("mean-cosine")
+    t = choose_thresholds(emb, data, score, "test")
+    skilled = np.concatenate([protocol_scores(emb, data, k, score).skilled for k in (1, 5)])
+    assert skilled.size < 50 and (skilled >= t.accept).sum() == 0 and t.accept > t.decision
