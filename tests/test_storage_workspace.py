@@ -117,3 +117,85 @@ def test_a_second_connection_waits_for_the_writer(tmp_path):
     assert b.get_account("1") is not None
     a.close()
     b.close()
+
+
+
+OPEN_AT_ONCE = """
+import sys
+from chequeverify.errors import ChequeVerifyError
+from chequeverify.storage import Store
+sys.stdout.write("ready\\n"); sys.stdout.flush()
+sys.stdin.readline()  # the start signal: every process opens the workspace at the same moment
+try:
+    store = Store(sys.argv[1])
+    print("ok", store.schema_version, len(store.migrated))
+except ChequeVerifyError as exc:
+    print("FAIL", exc)
+"""
+
+
+def open_at_once(path, processes=4, *, hold=None):
+    """Start ``processes`` Pythons, let each import the store, then have them all open ``path`` at once.
+
+    ``hold``: a connection holding the write lock, released half a second
+    after the start: every process has read the schema version by then and
+    waits for the lock, so they all race for it at the same moment.
+    """
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    procs = [subprocess.Popen([sys.executable, "-c", OPEN_AT_ONCE, str(path)], cwd=repo, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(processes)]  # fmt: skip
+    try:
+        for p in procs:
+            assert p.stdout.readline().strip() == "ready"
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        if hold is not None:
+            time.sleep(0.5)
+            hold.execute("ROLLBACK")
+            hold.close()
+        return [p.communicate(timeout=60)[0].strip() for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+
+
+@pytest.mark.parametrize("start", ["absent", "empty", "older"])
+def test_processes_opening_a_workspace_at_once_migrate_it_once(tmp_path, start):
+    """Several app instances open a new (or older-schema) workspace at the same moment: all succeed.
+
+    Each reads the schema version again once it holds the write lock, so the
+    ones that waited apply nothing (before the fix they re-ran migration 1
+    and failed with "table users already exists"). ``absent``: no file yet
+    (they also race to switch it to WAL); ``empty``: a new, empty WAL file;
+    ``older``: a workspace at schema 1. For the last two the test holds the
+    write lock until every process is waiting for it.
+    """
+    from chequeverify.storage.migrations import MIGRATIONS
+
+    for trial in range(5 if start == "absent" else 2):
+        path = tmp_path / str(trial) / DB_NAME
+        path.parent.mkdir()
+        hold = None
+        if start != "absent":
+            conn = sqlite3.connect(path, isolation_level=None)
+            conn.execute("PRAGMA journal_mode = wal")
+            if start == "older":  # as an earlier release left it
+                for statement in MIGRATIONS[1]:
+                    conn.execute(statement)
+                conn.execute("PRAGMA user_version = 1")
+            conn.execute("BEGIN IMMEDIATE")
+            hold = conn
+        outs = open_at_once(path, hold=hold)
+        assert all(o.startswith(f"ok {SCHEMA_VERSION} ") for o in outs), outs
+        expected = SCHEMA_VERSION - (1 if start == "older" else 0)
+        assert sum(int(o.split()[2]) for o in outs) == expected, outs  # each migration applied exactly once
+        store = Store(path)
+        assert store.migrated == [] and store.check_audit().ok
+        store.close()

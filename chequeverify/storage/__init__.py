@@ -6,8 +6,9 @@ users, settings, accounts, signatories, reference_signatures, cheques,
 decisions, and the append-only, hash-chained audit log (``audit``).
 """
 
-from chequeverify.storage.audit import ChainCheck, check_chain
+from chequeverify.storage.audit import ChainCheck, check_chain, format_anchor, parse_anchor
 from chequeverify.storage.migrations import MIGRATIONS, SCHEMA_VERSION, migrate
 from chequeverify.storage.store import DB_NAME, Store, utc_now
 
-__all__ = ["DB_NAME", "MIGRATIONS", "SCHEMA_VERSION", "ChainCheck", "Store", "check_chain", "migrate", "utc_now"]
+__all__ = ["DB_NAME", "MIGRATIONS", "SCHEMA_VERSION", "ChainCheck", "Store", "check_chain", "format_anchor", "migrate",
+           "parse_anchor", "utc_now"]

@@ -154,8 +154,24 @@ _V1 = [
     "INSERT INTO settings (key, value, changed_at) VALUES ('references_version', '0', datetime('now'))",
 ]
 
+# Migration 2: rows can only be added at the end of the chain. The UPDATE and
+# DELETE triggers of migration 1 do not stop ``INSERT OR REPLACE``: REPLACE
+# deletes the conflicting row without firing DELETE triggers (recursive
+# triggers are off), so a row could be rewritten in place. This trigger runs
+# before every insert, whatever its conflict clause, and refuses a row whose
+# seq is not the one after the head record or whose prev_hash is not the head's
+# hash, and any row at or before the last seq in the table (so that editing
+# the head record does not reopen the door). Cost: two primary-key lookups.
+_V2 = [
+    f"""CREATE TRIGGER audit_append_at_end BEFORE INSERT ON audit
+       WHEN NEW.seq IS NOT coalesce((SELECT seq FROM audit_head WHERE id = 1), 0) + 1
+         OR NEW.prev_hash IS NOT coalesce((SELECT hash FROM audit_head WHERE id = 1), '{"0" * 64}')
+         OR NEW.seq <= coalesce((SELECT max(seq) FROM audit), 0)
+       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: a row can only be added after the last one'); END""",
+]
+
 #: migration number → statements; numbers start at 1 and increase by 1
-MIGRATIONS: dict[int, list[str]] = {1: _V1}
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
@@ -163,24 +179,38 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(conn: sqlite3.Connection) -> list[int]:
-    """Apply the migrations the database lacks; returns their numbers.
-
-    Raises :class:`StorageError` when the workspace was written by a newer
-    version of the product (unknown schema) or a migration fails (it is
-    rolled back; earlier ones stay).
-    """
-    current = schema_version(conn)
+def _refuse_newer(current: int) -> None:
     if current > SCHEMA_VERSION:
         raise StorageError(
             f"This workspace has schema version {current}; this version of chequeverify knows up to "
             f"{SCHEMA_VERSION}.",
             hint="Open it with a newer chequeverify.",
         )
-    applied = []
-    for number in range(current + 1, SCHEMA_VERSION + 1):
+
+
+def migrate(conn: sqlite3.Connection) -> list[int]:
+    """Apply the migrations the database lacks; returns their numbers.
+
+    Safe when several processes open the same workspace at once: the version
+    is read again once the write lock is held (``BEGIN IMMEDIATE``), so a
+    migration another process applied meanwhile is not applied twice.
+
+    Raises :class:`StorageError` when the workspace was written by a newer
+    version of the product (unknown schema) or a migration fails (it is
+    rolled back; earlier ones stay).
+    """
+    current = schema_version(conn)
+    _refuse_newer(current)
+    applied: list[int] = []
+    while current < SCHEMA_VERSION:
+        number = current + 1
         try:
             conn.execute("BEGIN IMMEDIATE")
+            current = schema_version(conn)  # another process may have migrated before we got the lock
+            if current >= number:
+                conn.execute("COMMIT")
+                _refuse_newer(current)
+                continue
             for statement in MIGRATIONS[number]:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {int(number)}")
@@ -190,4 +220,5 @@ def migrate(conn: sqlite3.Connection) -> list[int]:
                 conn.execute("ROLLBACK")
             raise StorageError(f"Cannot upgrade the workspace to schema version {number}: {exc}.") from exc
         applied.append(number)
+        current = number
     return applied

@@ -18,6 +18,7 @@ import logging
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,26 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _enable_wal(db: sqlite_utils.Database) -> None:
+    """Switch the file to WAL (once; the mode is stored in the file).
+
+    The switch needs an exclusive lock, and when several processes open a new
+    workspace at once SQLite answers "database is locked" at once instead of
+    waiting (the busy handler is not called, to avoid a deadlock between two
+    readers that both want to write): retry until the busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.enable_wal()
+            return
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in str(exc)
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 def _checkpoint(label: str) -> None:
     if _write_hook is not None:
         _write_hook(label)
@@ -62,9 +83,11 @@ class Store:
         self._lock = threading.RLock()
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # case-insensitive search beyond ASCII (SQLite's LIKE folds A-Z only): "świą" finds "Świątek"
+            conn.create_function("cv_fold", 1, lambda v: v.casefold() if isinstance(v, str) else v, deterministic=True)
             self.db = sqlite_utils.Database(conn, execute_plugins=False)
             conn.execute("PRAGMA foreign_keys = ON")
-            self.db.enable_wal()
+            _enable_wal(self.db)
             # WAL with synchronous=FULL: a committed transaction survives a power cut, not only a crash.
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -172,16 +195,22 @@ class Store:
             _checkpoint("audit")
             return seq
 
-    def check_audit(self) -> _audit.ChainCheck:
+    def check_audit(self, anchors: Sequence[tuple[int, str]] = ()) -> _audit.ChainCheck:
+        """Check the chain, then each anchor ``(seq, hash)`` (see :func:`audit.check_chain`), in one read snapshot."""
+        with self.transaction(write=False):
+            return _audit.check_chain(self.conn, anchors)
+
+    def audit_head(self) -> tuple[int, str] | None:
+        """The last audit row's ``(seq, hash)`` (unchecked), or None for an empty log."""
         with self._lock:
-            return _audit.check_chain(self.conn)
+            return _audit.head(self.conn)
 
     def audit_events(self, *, since: str | None = None, until: str | None = None, user: str | None = None,
-                     kind: str | None = None, account: str | None = None, limit: int = 1000,
-                     newest_first: bool = True) -> list[dict[str, Any]]:  # fmt: skip
+                     kind: str | None = None, account: str | None = None, subject: str | None = None,
+                     limit: int = 1000, newest_first: bool = True) -> list[dict[str, Any]]:  # fmt: skip
         where, params = _filters(
             ("at >= ?", since), ("at < ?", until), ("user = ? COLLATE NOCASE", user), ("kind = ?", kind),
-            ("account = ?", account),
+            ("account = ?", account), ("subject = ? COLLATE NOCASE", subject),
         )
         order = "DESC" if newest_first else "ASC"
         return self._rows(f"SELECT * FROM audit {where} ORDER BY seq {order} LIMIT ?", (*params, int(limit)))
@@ -264,10 +293,11 @@ class Store:
         """Accounts whose number or holder contains ``search`` (case-insensitive), or whose signatory's name does."""
         conditions, params = [], []
         if search:
-            like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            folded = search.casefold()
+            like = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             conditions.append(
-                "(a.number LIKE ? ESCAPE '\\' OR a.holder LIKE ? ESCAPE '\\' OR EXISTS ("
-                "SELECT 1 FROM signatories s WHERE s.account_id = a.id AND s.name LIKE ? ESCAPE '\\'))"
+                "(cv_fold(a.number) LIKE ? ESCAPE '\\' OR cv_fold(a.holder) LIKE ? ESCAPE '\\' OR EXISTS ("
+                "SELECT 1 FROM signatories s WHERE s.account_id = a.id AND cv_fold(s.name) LIKE ? ESCAPE '\\'))"
             )
             params += [like, like, like]
         if watchlist is not None:

@@ -1,0 +1,92 @@
+"""Anchoring the audit log: the head a check or an export reports, and checking it later."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from chequeverify.errors import InvalidInput, PermissionDenied
+from tests.service_fixtures import FakeModel, fast_kdf, make_team, team  # noqa: F401
+from tests.test_storage_audit import rewrite
+
+
+def rewrite_everything(path):
+    """An insider with the file: drop the triggers, edit row 3, recompute every hash and the head, restore the triggers."""
+    rewrite(path, forge=3)
+
+
+def test_the_check_reports_the_head_and_audits_it(team):
+    check = team.sue.check_audit()
+    assert check.ok and check.head_seq == check.rows and len(check.head_hash) == 64
+    assert check.anchor == f"{check.head_seq}:{check.head_hash}"
+    event = team.sue.audit_events(kind="audit_checked", limit=1)[0]
+    assert event.seq == check.head_seq + 1  # the check's own event follows the head it verified
+    assert event.details["head"] == check.anchor and event.details["anchors"] == []
+    again = team.root.check_audit([check.anchor, (1, team.sue.audit_events(limit=10_000)[-1].hash)])
+    assert again.ok and again.anchors == (f"1:{team.sue.audit_events(limit=10_000)[-1].hash}", check.anchor)
+    assert sorted(team.root.audit_events(kind="audit_checked", limit=1)[0].details["anchors"]) == list(again.anchors)
+
+
+def test_a_rewritten_log_passes_alone_but_fails_its_anchor(tmp_path, fast_kdf):
+    t = make_team(tmp_path / "ws")
+    anchor = t.sue.check_audit().anchor
+    t.ws.close()
+    rewrite_everything(tmp_path / "ws" / "workspace.sqlite")
+    t = make_team_again(tmp_path / "ws")
+    assert t.check_audit().ok
+    check = t.check_audit([anchor])
+    assert not check.ok and check.first_bad_seq is None and check.anchor is None
+    assert "no longer matches the anchor" in check.problem
+
+
+def test_a_log_cut_short_below_the_anchor_fails_it(tmp_path, fast_kdf):
+    t = make_team(tmp_path / "ws")
+    anchor = t.sue.check_audit().anchor
+    seq = int(anchor.split(":")[0])
+    t.ws.close()
+    conn = sqlite3.connect(tmp_path / "ws" / "workspace.sqlite")
+    conn.execute("DROP TRIGGER audit_no_delete")
+    conn.execute("DELETE FROM audit WHERE seq >= ?", (seq - 2,))
+    conn.execute("UPDATE audit_head SET (seq, hash) = (SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1)")
+    conn.commit()
+    conn.close()
+    sue = make_team_again(tmp_path / "ws")
+    check = sue.check_audit([anchor])
+    assert not check.ok and "removed" in check.problem
+    assert check.first_bad_seq == check.rows + 1 <= seq  # (her login on reopening appended one row)
+
+
+def make_team_again(folder):
+    from chequeverify.service import Workspace
+    from tests.service_fixtures import PASSWORDS
+
+    return Workspace.open(folder, model=FakeModel()).login("sue", PASSWORDS["sue"])
+
+
+@pytest.mark.parametrize("anchor", ["12", "12:xyz", "0:" + "a" * 64, ("x", "y")])
+def test_a_malformed_anchor_is_invalid_input(team, anchor):
+    with pytest.raises(InvalidInput, match="not an anchor"):
+        team.sue.check_audit([anchor])
+
+
+def test_clerks_cannot_check_anchors(team):
+    with pytest.raises(PermissionDenied):
+        team.carl.check_audit(["1:" + "a" * 64])
+
+
+def test_an_export_records_and_returns_the_head(team, tmp_path):
+    head = team.ws._store.audit_head()
+    summary = team.sue.export(tmp_path / "audit.csv")
+    assert summary.anchor == f"{head[0]}:{head[1]}"
+    event = team.sue.audit_events(kind="export", limit=1)[0]
+    assert event.seq == head[0] + 1 and event.details["anchor"] == summary.anchor
+    assert team.sue.check_audit([summary.anchor]).ok
+
+
+def test_a_pdf_report_carries_its_anchor(team, tmp_path):
+    from tests.service_fixtures import read_pdf
+
+    summary = team.sue.export(tmp_path / "audit.pdf")
+    text = " ".join(read_pdf(tmp_path / "audit.pdf").text.split())
+    assert summary.anchor and f"audit log head {summary.anchor}" in text.replace("\n", " ")
