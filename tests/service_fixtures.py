@@ -2,7 +2,8 @@
 
 * :func:`read_pdf` — a strict little reader for the PDFs ``reports`` writes:
   checks the cross-reference table and stream lengths, inflates content
-  streams and images, and returns the text shown on each page;
+  streams, images and embedded fonts, and returns the text shown on each
+  page (one line per text object), decoded through each font's ToUnicode map;
 * :class:`FakeModel` — a deterministic stand-in with the model's API, for
   fast tests of the use cases' bookkeeping (the end-to-end tests use the
   real model on real signatures);
@@ -25,9 +26,21 @@ from chequeverify.model.scoring import ScoreFunction
 
 
 @dataclass
+class PdfFont:
+    """An embedded Type0 font: CID → text (ToUnicode), CID → glyph id (CIDToGIDMap), widths, the font program."""
+
+    base_font: str
+    to_unicode: dict[int, str]
+    cid_to_gid: list[int]
+    widths: list[int]
+    program: bytes
+
+
+@dataclass
 class PdfContent:
     pages: list[str]
     images: list[tuple[int, int, str, bytes]] = field(default_factory=list)
+    fonts: dict[str, PdfFont] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -37,6 +50,64 @@ class PdfContent:
 def _unescape(s: bytes) -> str:
     out = re.sub(rb"\\([\\()])", rb"\1", s)
     return out.decode("cp1252")
+
+
+def _ref(body: bytes, key: bytes) -> int:
+    m = re.search(rb"/" + key + rb" (\d+) 0 R", body)
+    assert m, f"/{key.decode()} missing"
+    return int(m.group(1))
+
+
+def _read_font(objects: dict[int, bytes], streams: dict[int, tuple[bytes, bytes]], number: int) -> PdfFont | None:
+    """A Type0/CIDFontType2 font with its maps (None for a standard Type1 font)."""
+    body = objects[number]
+    if b"/Subtype /Type0" not in body:
+        assert b"/Subtype /Type1" in body and b"/Encoding /WinAnsiEncoding" in body
+        return None
+    assert b"/Encoding /Identity-H" in body
+    base = re.search(rb"/BaseFont /([A-Z]{6}\+[A-Za-z0-9-]+)", body).group(1).decode()
+    cid_font = objects[int(re.search(rb"/DescendantFonts \[(\d+) 0 R\]", body).group(1))]
+    assert b"/Subtype /CIDFontType2" in cid_font and b"/Ordering (Identity)" in cid_font
+    cmap = streams[_ref(body, b"ToUnicode")][1].decode("ascii")
+    to_unicode = {}
+    for block in re.findall(r"\d+ beginbfchar\n(.*?)\nendbfchar", cmap, re.S):
+        for cid, text in re.findall(r"<([0-9A-F]{4})> <([0-9A-F]+)>", block):
+            to_unicode[int(cid, 16)] = bytes.fromhex(text).decode("utf-16-be")
+    gid_map = streams[_ref(cid_font, b"CIDToGIDMap")][1]
+    cid_to_gid = [int.from_bytes(gid_map[i : i + 2], "big") for i in range(0, len(gid_map), 2)]
+    widths = [int(w) for w in re.search(rb"/W \[0 \[([\d ]*)\]\]", cid_font).group(1).split()]
+    assert len(widths) == len(cid_to_gid) == len(to_unicode) + 1, "CIDs 1..N: one width, glyph and character each"
+    descriptor = objects[_ref(cid_font, b"FontDescriptor")]
+    assert f"/FontName /{base} ".encode() in descriptor
+    dictionary, program = streams[_ref(descriptor, b"FontFile2")]
+    assert int(re.search(rb"/Length1 (\d+)", dictionary).group(1)) == len(program)
+    assert program[:4] == b"\x00\x01\x00\x00", "the font program is not a TrueType font"
+    return PdfFont(base, to_unicode, cid_to_gid, widths, program)
+
+
+_TEXT_TOKENS = re.compile(rb"/(F\d+) [\d.]+ Tf|\(((?:[^()\\]|\\.)*)\) Tj|<([0-9A-Fa-f]*)> Tj|\bBT\b|\bET\b")
+
+
+def _page_text(ops: bytes, fonts: dict[str, PdfFont | None]) -> str:
+    """The page's text, one line per BT … ET text object; hex strings decoded with the current font's ToUnicode."""
+    lines, current, font = [], [], None
+    for m in _TEXT_TOKENS.finditer(ops):
+        token = m.group(0)
+        if m.group(1):
+            assert m.group(1).decode() in fonts, f"font {m.group(1)!r} not in the page's resources"
+            font = fonts[m.group(1).decode()]
+        elif token.endswith(b"Tj") and token.startswith(b"("):
+            assert font is None, "a literal string with an embedded font"
+            current.append(_unescape(m.group(2)))
+        elif token.endswith(b"Tj"):
+            assert font is not None and len(m.group(3)) % 4 == 0, "a hex string needs a Type0 font and 2-byte CIDs"
+            codes = bytes.fromhex(m.group(3).decode())
+            current.extend(font.to_unicode[int.from_bytes(codes[i : i + 2], "big")] for i in range(0, len(codes), 2))
+        elif token == b"BT":
+            current = []
+        else:
+            lines.append("".join(current))
+    return "\n".join(lines)
 
 
 def read_pdf(path: str | Path) -> PdfContent:
@@ -70,13 +141,18 @@ def read_pdf(path: str | Path) -> PdfContent:
     pages_ref = int(re.search(rb"/Pages (\d+) 0 R", objects[root]).group(1))
     kids = [int(k) for k in re.findall(rb"(\d+) 0 R", re.search(rb"/Kids \[([^\]]*)\]", objects[pages_ref]).group(1))]
     assert int(re.search(rb"/Count (\d+)", objects[pages_ref]).group(1)) == len(kids)
-    pages = []
+    pages, fonts = [], {}
     for kid in kids:
         content = int(re.search(rb"/Contents (\d+) 0 R", objects[kid]).group(1))
         ops = streams[content][1]
         for name, ref in re.findall(rb"/(Im\d+) (\d+) 0 R", objects[kid]):
             assert int(ref) in streams
-        pages.append("\n".join(_unescape(t) for t in re.findall(rb"\(((?:[^()\\]|\\.)*)\) Tj", ops)))
+        page_fonts = {}
+        for name, ref in re.findall(rb"/(F\d+) (\d+) 0 R", re.search(rb"/Font << ([^>]*)>>", objects[kid]).group(1)):
+            page_fonts[name.decode()] = font = _read_font(objects, streams, int(ref))
+            if font is not None:
+                fonts[font.base_font] = font
+        pages.append(_page_text(ops, page_fonts))
     images = []
     for number, (dictionary, payload) in streams.items():
         if b"/Subtype /Image" in dictionary:
@@ -85,7 +161,7 @@ def read_pdf(path: str | Path) -> PdfContent:
             mode = "L" if b"/DeviceGray" in dictionary else "RGB"
             assert len(payload) == w * h * (1 if mode == "L" else 3), "image data does not match its size"
             images.append((w, h, mode, payload))
-    return PdfContent(pages, images)
+    return PdfContent(pages, images, fonts)
 
 
 # --- images ------------------------------------------------------------------------
@@ -120,6 +196,8 @@ class _Thresholds:
     accept: float
     reject: float
     decision: float = 0.0
+    #: the card's rows per number of references, as ``{"references": K, "accept": …, "reject": …}``
+    by_references: tuple = ()
 
 
 _MEAN_COSINE = ScoreFunction("mean-cosine")
@@ -137,8 +215,9 @@ class FakeModel:
 
     def __init__(self, accept: float = 0.9, reject: float = 0.7, model_id: str | None = None,
                  by_references: dict[int, tuple[float, float]] | None = None) -> None:  # fmt: skip
-        self.thresholds = _Thresholds(accept, reject, (accept + reject) / 2)
         self.by_references = dict(by_references or {})
+        rows = tuple({"references": k, "accept": a, "reject": r} for k, (a, r) in sorted(self.by_references.items()))
+        self.thresholds = _Thresholds(accept, reject, (accept + reject) / 2, rows)
         if model_id:
             self.model_id = model_id
         self.calls = 0
@@ -215,6 +294,19 @@ def fast_kdf(monkeypatch):
     import chequeverify.service.passwords as pw
 
     monkeypatch.setattr(pw, "SCRYPT_N", 2**10)
+
+
+def make_gui_team(root: Path, model=None) -> Team:
+    """The GUI tests' start: a team (made with a fast KDF), ACC-1 with Ada (writer 1) enrolled, and the
+    global thresholds in force (the fake model's scores are crude: no per-signatory adaptation)."""
+    import chequeverify.service.passwords as pw
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pw, "SCRYPT_N", 2**10)
+        team = make_team(root / "ws", model or FakeModel())
+        enrol(team, "ACC-1", "Ada", writer=1)
+        team.sue.set_thresholds(adapt_per_signatory=False)
+    return team
 
 
 @pytest.fixture

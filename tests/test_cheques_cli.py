@@ -55,7 +55,9 @@ def test_locate_plain_text_and_unreadable_file(cheque_files, capsys):
     status = main(["locate", str(folder / "signed.jpg"), str(folder / "notes.jpg")])
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith(str(folder / "signed.jpg") + ": ") and "confidence" in out[0]
-    assert "no signature" in out[1] and "text file" in out[1]
+    # what went wrong, after the file's name given once (the reader's message names the file too)
+    assert out[1] == (f"{folder / 'notes.jpg'}: unreadable: this is a text file, not an image "
+                      "(a JPEG, PNG, BMP or TIFF scan is needed).")
     assert status == 3  # unreadable
 
 
@@ -72,3 +74,15 @@ def test_layouts_lists_and_checks(capsys, tmp_path):
     bad.write_text("{}")
     assert main(["layouts", str(bad)]) == 2
     assert "name" in capsys.readouterr().err
+
+
+def test_locate_names_a_missing_page_by_the_number_asked(cheque_files, capsys, tmp_path):
+    folder, _ = cheque_files
+    front = Image.open(folder / "signed.jpg")
+    tiff = tmp_path / "two pages.tif"
+    front.save(tiff, save_all=True, append_images=[front.rotate(180)])
+    assert main(["locate", str(tiff), "--page", "2"]) == 2
+    out = capsys.readouterr().out
+    assert out == f"{tiff}: error: two pages.tif has 2 pages (pages 0 and 1); there is no page 2.\n"
+    assert main(["locate", str(tiff), "--page", "1"]) in (0, 4)  # the back, page 1, exists (signed or not)
+    assert "there is no page" not in capsys.readouterr().out

@@ -28,7 +28,8 @@ def cli(tmp_path, monkeypatch, fast_kdf, capsys):
 
     folder = tmp_path / "ws"
     model = FakeModel()
-    monkeypatch.setattr(commands, "_workspace", lambda args: Workspace.open(args.workspace or folder, model=model))
+    monkeypatch.setattr(commands, "_open_workspace", lambda path: Workspace.open(path, model=model))
+    monkeypatch.setenv("CHEQUEVERIFY_WORKSPACE", str(folder))
 
     def run(*argv: str, user: str | None = None, new_password: str | None = None):
         monkeypatch.delenv("CHEQUEVERIFY_NEW_PASSWORD", raising=False)
@@ -230,3 +231,190 @@ def test_the_readme_documents_every_command():
         if not re.search(pattern, readme):
             missing.append(" ".join(names[0] for names in path))
     assert not missing, f"README.md does not document: {', '.join(missing)}"
+
+
+# --- anchoring the audit log -------------------------------------------------------------------
+
+
+def test_audit_verify_prints_the_head_and_checks_anchors(cli, tmp_path):
+    from tests.test_service_audit_anchor import rewrite_everything
+
+    setup_team(cli)
+    code, out, _ = cli("audit", "verify", user="root")
+    head = next(line for line in out.splitlines() if line.startswith("head "))
+    anchor = head.split()[1]
+    assert code == 0 and re.fullmatch(r"head \d+:[0-9a-f]{64}", head)
+    assert f"chequeverify audit verify --anchor {anchor}" in out and "outside the workspace" in out
+    code, out, _ = cli("audit", "verify", "--anchor", anchor, "--anchor", head, user="sue")  # the line as printed, too
+    assert code == 0 and "1 anchor(s) still match" in out
+    code, out, _ = cli("audit", "verify", "--anchor", anchor, "--json", user="sue")
+    result = json.loads(out)
+    assert code == 0 and result["anchors"] == [anchor] and result["anchor"] == f"{result['head_seq']}:{result['head_hash']}"
+    code, out, _ = cli("export", "--out", str(tmp_path / "audit.csv"), user="sue")
+    assert code == 0 and re.search(r"^head \d+:[0-9a-f]{64}$", out, re.M) and "as of this report" in out
+    code, _, err = cli("audit", "verify", "--anchor", "12:abc", user="sue")
+    assert code == 2 and err.startswith("chequeverify: error: ") and err.count("\n") == 1 and "not an anchor" in err
+
+    rewrite_everything(cli.folder / "workspace.sqlite")
+    assert cli("audit", "verify", user="sue")[0] == 0  # the chain alone cannot tell
+    code, out, err = cli("audit", "verify", "--anchor", anchor, user="sue")
+    assert code == 12 and err.count("\n") == 1 and "no longer matches the anchor" in err and "head " not in out
+
+
+# --- several ids, missing workspaces, options after the command, pipes ------------------------------
+
+
+def test_approving_several_ids_goes_on_past_a_bad_one(cli, tmp_path):
+    setup_team(cli)
+    cli("account", "add", "1", "--name", "Ada", user="sue")
+    cli("signatory", "add", "1", "Ada", user="sue")
+    cli("reference", "add", "1", "Ada", *[save(tmp_path, scribble(1, v), f"r{v}.png") for v in range(1, 7)], user="sue")
+    code, out, err = cli("reference", "approve", "1", "2", "3", "999", "4", "5", "6", user="sam")
+    assert code == 6  # the first failure's code: a script sees that something was left undone...
+    assert out.splitlines()[-1] == "approved 1, 2, 3, 4, 5, 6; not approved: 999 (there is no reference 999)."
+    assert err.startswith("chequeverify: error: reference 999: There is no reference 999") and err.count("\n") == 1
+    code, out, _ = cli("reference", "pending", "--json", user="sam")
+    assert json.loads(out) == []  # ...and every good id was done, 4-6 too
+    # --json: one result per id, in the order given; a maker may not check their own change
+    cli("reference", "add", "1", "Ada", save(tmp_path, scribble(1, 8), "r8.png"), user="sam")
+    code, out, err = cli("reference", "reject", "7", "1", "--reason", "blurred", "--json", user="sue")
+    results = json.loads(out)
+    assert code == 2 and [(r["id"], r["ok"]) for r in results] == [(7, True), (1, False)]
+    assert results[0]["result"]["status"] == "rejected" and results[1]["exit_code"] == 2
+    assert "nothing to approve" in results[1]["error"] and "reference 1:" in err
+    code, out, err = cli("reference", "approve", "1", "2", user="sue")
+    assert code == 2 and out == ("approved none; not approved: 1 (reference 1 is active; there is nothing to "
+                                 "approve), 2 (reference 2 is active; there is nothing to approve).\n")
+
+
+def test_a_role_that_may_not_review_is_refused_once(cli, tmp_path):
+    setup_team(cli)
+    cli("account", "add", "1", "--name", "Ada", user="sue")
+    cli("signatory", "add", "1", "Ada", user="sue")
+    cli("reference", "add", "1", "Ada", *[save(tmp_path, scribble(1, v), f"r{v}.png") for v in (1, 2)], user="sue")
+    code, out, err = cli("reference", "approve", "1", "2", user="carl")
+    assert code == 7 and out == "" and err.count("\n") == 1 and "clerk may not" in err
+    code, out, _ = cli("audit", "log", "--kind", "permission_denied", "--json", user="sue")
+    assert len(json.loads(out)) == 1
+
+
+def test_pending_shows_who_asked_for_a_retirement(cli, tmp_path):
+    setup_team(cli)
+    cli("account", "add", "1", "--name", "Ada", user="sue")
+    cli("signatory", "add", "1", "Ada", user="sue")
+    cli("reference", "add", "1", "Ada", *[save(tmp_path, scribble(1, v), f"r{v}.png") for v in (1, 2)], user="sue")
+    cli("reference", "approve", "1", "2", user="sam")
+    assert cli("reference", "retire", "1", "--reason", "old specimen", user="sam")[0] == 0
+    code, out, _ = cli("reference", "pending", user="sue")
+    row = next(line.split() for line in out.splitlines() if line.startswith("1 "))
+    assert row[3:6] == ["retiring", "r1.png", "sam"]  # the maker of the change, not who added the specimen
+    code, out, _ = cli("reference", "pending", "--json", user="sue")
+    (ref,) = json.loads(out)
+    assert ref["added_by"] == "sue" and ref["change_by"] == "sam"
+
+
+@pytest.mark.parametrize("make", ["absent", "empty folder"])
+def test_commands_refuse_a_missing_workspace_and_create_nothing(cli, tmp_path, make):
+    setup_team(cli)
+    folder = tmp_path / "other ws"
+    if make == "empty folder":
+        folder.mkdir()
+    for argv in (["--workspace", str(folder), "account", "list"], ["account", "list", "--workspace", str(folder)],
+                 ["--workspace", str(folder), "audit", "verify"]):  # fmt: skip
+        code, out, err = cli(*argv, user="carl")
+        assert code == 11 and out == ""
+        assert err == (f"chequeverify: error: There is no workspace at {folder}. Create one with "
+                       f"`chequeverify --workspace '{folder}' init --admin NAME`.\n")  # fmt: skip
+    assert folder.exists() == (make == "empty folder") and not (folder / "workspace.sqlite").exists()
+
+
+@pytest.mark.parametrize("admin,password,words", [("  ", "long-enough-1", "name is empty"),
+                                                  ("root", "short", "at least")])  # fmt: skip
+def test_init_checks_the_name_and_password_before_creating_anything(cli, tmp_path, admin, password, words):
+    folder = tmp_path / "new ws"
+    code, _, err = cli("--workspace", str(folder), "init", "--admin", admin, new_password=password)
+    assert code == 2 and words in err
+    assert not folder.exists()
+    assert cli("init", "--admin", "root", "--workspace", str(folder), new_password="long-enough-1")[0] == 0
+    assert (folder / "workspace.sqlite").is_file()
+
+
+def test_global_options_also_follow_the_command(cli, monkeypatch):
+    setup_team(cli)
+    monkeypatch.setenv("CHEQUEVERIFY_PASSWORD", PASSWORDS["sue"])
+    code, out, _ = cli("account", "add", "7", "--name", "Bob", "--user", "sue", "--workspace", str(cli.folder))
+    assert code == 0 and "Added account 7" in out
+    parser = build_parser()
+    args = parser.parse_args(["demo", "--workspace", "/tmp/x y"])
+    assert args.workspace == "/tmp/x y" and args.func.__name__ == "cmd_demo"
+    # given before the command and not after, the value before stands
+    args = parser.parse_args(["--workspace", "A", "--user", "u", "reference", "approve", "1"])
+    assert (args.workspace, args.user) == ("A", "u")
+    assert parser.parse_args(["reference", "pending"]).workspace is None
+
+
+def test_demo_hint_quotes_a_folder_with_spaces(tmp_path, monkeypatch, capsys):
+    import shlex
+    from types import SimpleNamespace
+
+    from chequeverify.service import demo
+
+    folder = tmp_path / "demo ws"
+    summary = SimpleNamespace(seconds=0.1, accounts=1, references=2, cheques=3, cheques_dir=folder / "cheques",
+                              history=0)  # fmt: skip
+    monkeypatch.setattr(demo, "build_demo", lambda *a, **k: summary)
+    assert main(["demo", "--workspace", str(folder)]) == 0
+    hint = capsys.readouterr().out.rstrip().splitlines()[-1]
+    assert hint.startswith("Open it with:")
+    assert shlex.split(hint.split(":", 1)[1]) == ["chequeverify", "gui", "--demo", "--workspace", str(folder)]
+
+
+def test_show_says_how_to_decide_only_while_undecided(cli, tmp_path):
+    setup_team(cli)
+    cli("account", "add", "1", "--name", "Ada", user="sue")
+    cli("signatory", "add", "1", "Ada", user="sue")
+    cli("reference", "add", "1", "Ada", *[save(tmp_path, scribble(1, v), f"r{v}.png") for v in (1, 2)], user="sue")
+    cli("reference", "approve", "1", "2", user="sam")
+    cli("thresholds", "set", "--accept", "0.999", "--reject", "0.99", "--no-adapt", user="sue")
+    forged = save(tmp_path, scribble(9, 1), "forged.png")
+    w, h = Image.open(forged).size
+    code, out, _ = cli("verify", forged, "--account", "1", "--box", f"0,0,{w},{h}", user="carl")
+    assert code == 0 and "decide with: chequeverify decide 1" in out
+    assert "decide with" in cli("show", "1", user="carl")[1]
+    cli("decide", "1", "--accept", "--reason", "customer called", user="carl")  # an override of a REJECT: waits
+    out = cli("show", "1", user="carl")[1]
+    assert "decide with" not in out and "override approve|refuse 1" in out
+    cli("override", "approve", "1", user="sue")
+    out = cli("show", "1", user="carl")[1]
+    assert "human decision: ACCEPT [final]" in out and "decide with" not in out and "override" not in out
+
+
+def test_history_of_an_unknown_account_is_an_error(cli, tmp_path):
+    setup_team(cli)
+    cli("account", "add", "1", "--name", "Ada", user="sue")
+    code, out, _ = cli("history", "--account", "1", "--json", user="carl")
+    assert code == 0 and json.loads(out) == []  # a known account without cheques is no error
+    code, _, err = cli("history", "--account", "NOPE", user="carl")
+    assert code == 6 and "There is no account NOPE" in err
+
+
+def test_export_refuses_a_file_named_for_the_other_format(cli, tmp_path):
+    setup_team(cli)
+    out = tmp_path / "report.csv"
+    code, _, err = cli("export", "--format", "pdf", "--out", str(out), user="sue")
+    assert code == 2 and "CSV" in err and not out.exists()
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`chequeverify ... | head -1`: the reader goes away; no BrokenPipeError traceback, exit 141 (SIGPIPE)."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line
+    try:
+        result = subprocess.run([sys.executable, "-m", "chequeverify", "layouts"], stdout=write_end,
+                                stderr=subprocess.PIPE, cwd=REPO, text=True, timeout=120)  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141
+    assert result.stderr == ""

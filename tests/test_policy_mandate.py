@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from chequeverify.errors import MandateError
-from chequeverify.policy import Decision, Signer, Thresholds, check_feasible, evaluate, parse_mandate
+from chequeverify.policy import Decision, Signer, Thresholds, check_feasible, evaluate, parse_amount, parse_mandate
 
 T = Thresholds(accept=0.8, reject=0.5)
 
@@ -152,3 +152,29 @@ def test_score_matrix_shape_is_checked():
 def test_no_signature_refers():
     r = evaluate(parse_mandate("any one"), signers(None), [])
     assert r.decision is Decision.REFER
+
+
+@pytest.mark.parametrize("text,value", [
+    ("10,000.50", Decimal("10000.50")), ("1,00,000", Decimal("100000")), (" 250.00 ", Decimal("250.00")),
+    ("0.5", Decimal("0.5")), (10000, Decimal("10000")), (10000.5, Decimal("10000.5")),
+])  # fmt: skip
+def test_amounts_as_cheques_write_them(text, value):
+    assert parse_amount(text) == value
+
+
+@pytest.mark.parametrize("text", [
+    "25.000,00",  # a decimal comma would read as 25 and pick the wrong tier
+    "1,50", "1,000,00", "1e4", "-5", "10000.005", "\u0661\u0662\u0663", ".5", "NaN", "", True,
+])  # fmt: skip
+def test_an_ambiguous_or_malformed_amount_is_refused(text):
+    with pytest.raises(MandateError):
+        parse_amount(text)
+
+
+def test_a_tiered_mandate_without_an_amount_says_to_give_one():
+    mandate = parse_mandate("up to 10000: any one; above 10000: any two")
+    one = [Signer(1, "Ada", None, Thresholds(0.9, 0.5))]
+    with pytest.raises(MandateError, match="depends on the amount") as err:
+        check_feasible(mandate, one)
+    assert "amount" in err.value.hint
+    check_feasible(mandate, one, Decimal("500"))

@@ -111,6 +111,53 @@ def test_retiring_a_reference_needs_a_checker_too(team):
     assert [x.status for x in team.carl.get_account("100-1").signatories[0].references] == ["active", "active"]
 
 
+def test_a_change_requested_between_a_checkers_read_and_write_is_not_approved_by_its_maker(team, monkeypatch):
+    """While sam approves sue's new specimen, another supervisor approves it and sam (elsewhere) asks to retire it."""
+    import threading
+
+    from chequeverify.errors import ChequeVerifyError
+    from chequeverify.service import Workspace
+    from tests.service_fixtures import PASSWORDS, FakeModel
+
+    team.root.add_user("sid", "supervisor", "sid-pass-123")
+    team.sue.add_account("100-1", "Ada")
+    team.sue.add_signatory("100-1", "Ada")
+    (ref,) = team.sue.add_references("100-1", "Ada", [scribble(1, 1)])
+    other = Workspace.open(team.path, model=FakeModel())
+    sid, sam_elsewhere = other.login("sid", "sid-pass-123"), other.login("sam", PASSWORDS["sam"])
+    real, outcome = team.sam._reference_row, []
+
+    def meanwhile():
+        try:
+            sid.approve_reference(ref.id)
+            sam_elsewhere.retire_reference(ref.id, "signature changed")
+            outcome.append("retirement requested")
+        except ChequeVerifyError as exc:
+            outcome.append(type(exc).__name__)
+
+    def read_then_let_them_in(reference_id):
+        row = real(reference_id)
+        monkeypatch.setattr(team.sam, "_reference_row", real)
+        t = threading.Thread(target=meanwhile)
+        t.start()
+        t.join(1.0)
+        read_then_let_them_in.thread = t
+        return row
+
+    monkeypatch.setattr(team.sam, "_reference_row", read_then_let_them_in)
+    try:
+        team.sam.approve_reference(ref.id)
+    except ChequeVerifyError:
+        pass
+    read_then_let_them_in.thread.join(30)
+    other.close()
+    row = team.ws._store.get_reference(ref.id) if hasattr(team.ws._store, "get_reference") else None
+    info = team.carl.get_account("100-1").signatories[0].references[0]
+    assert not (info.status == "retired" and row is not None and row["reviewed_by"] == row["retire_requested_by"]), outcome
+    retired = [e for e in team.root.audit_events(kind="reference_retired")]
+    assert all(e.user != e.details.get("maker") and e.user != "sam" for e in retired), (outcome, retired)
+
+
 @pytest.mark.parametrize("image,words", [
     (np.full((120, 300), 255, np.uint8), "no signature found"),
     (np.full((120, 300), 128, np.uint8), "no signature found"),
@@ -240,3 +287,35 @@ def test_a_specimen_unlike_the_signatorys_others_is_flagged_not_refused(team):
     team.sue.add_signatory("100-1", "Bob")
     first = team.sue.check_references("100-1", "Bob", [scribble(3, 1), scribble(3, 2), scribble(3, 3), scribble(4, 1)])
     assert [c.agreement_note is None for c in first] == [True, True, True, False]
+
+
+def test_a_signatory_named_like_a_number_is_found_by_name_first(team):
+    team.sue.add_account("J-1", "Jay and partners")
+    jay = team.sue.add_signatory("J-1", "Jay")
+    nine = team.sue.add_signatory("J-1", str(jay.id))  # a name that is another signatory's id
+    (ref,) = team.sue.add_references("J-1", str(jay.id), [scribble(1, 1)])
+    assert ref.signatory_id == nine.id
+    (ref2,) = team.sue.add_references("J-1", jay.id, [scribble(2, 1)])  # an int is an id
+    assert ref2.signatory_id == jay.id
+
+
+def test_a_whole_cheque_is_not_taken_for_a_specimen(team):
+    from tests.service_fixtures import cheque_with
+
+    team.sue.add_account("100-1", "Ada")
+    team.sue.add_signatory("100-1", "Ada")
+    cheque, box = cheque_with(scribble(1, 1))
+    before = snapshot(team.ws)
+    with pytest.raises(ReferenceRejected, match="whole cheque") as err:
+        team.sue.add_references("100-1", "Ada", [cheque])
+    assert "--from-cheque" in err.value.hint and snapshot(team.ws) == before
+    (ref,) = team.sue.add_references("100-1", "Ada", [cheque], source="cheque")
+    assert ref.status == "pending"
+
+
+def test_account_search_ignores_case_beyond_ascii(team):
+    team.sue.add_account("PL-1", "Józef Świątek")
+    team.sue.add_account("GR-1", "Ωμέγα Ltd")
+    assert [a.number for a in team.carl.list_accounts("świą")] == ["PL-1"]
+    assert [a.number for a in team.carl.list_accounts("ΩΜΈΓΑ")] == ["GR-1"]
+    assert [a.number for a in team.carl.list_accounts("pl-")] == ["PL-1"]

@@ -45,8 +45,89 @@ def test_wrong_password_and_unknown_user_are_audited(team):
     with pytest.raises(AuthenticationFailed, match="Wrong user name or password"):
         team.ws.login("nobody", "whatever-pw")
     events = team.root.audit_events(kind="login_failed")
-    assert [(e.user, e.details["reason"]) for e in events] == [("nobody", "unknown user"), ("carl", "wrong password")]
+    assert [(e.user, e.details["reason"]) for e in events] == [(None, "unknown user"), ("carl", "wrong password")]
+    # what was typed as an unknown name may be a password typed in the wrong field: only a fingerprint is kept
+    assert "nobody" not in repr(events[0]) and len(events[0].details["typed_name_sha256"]) == 16
     assert snapshot(team.ws) == before
+
+
+def test_a_disabled_user_is_told_nothing_about_the_password(team):
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed):
+            team.ws.login("carl", "wrong-password")
+    messages = set()
+    for password in (PASSWORDS["carl"], "wrong-password"):  # right or wrong: one message, no oracle
+        with pytest.raises(AuthenticationFailed) as err:
+            team.ws.login("carl", password)
+        messages.add(str(err.value))
+    assert len(messages) == 1 and "disabled or locked" in messages.pop()
+    assert [e.details["reason"] for e in team.root.audit_events(kind="login_failed")][:2] == ["disabled user"] * 2
+    assert team.ws._store.get_user("carl")["failed_logins"] == 5  # guesses on a disabled user are not even counted
+
+
+def test_the_last_admin_is_locked_for_a_while_not_disabled(team, monkeypatch):
+    from chequeverify.service import workspace as wsmod
+
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed):
+            team.ws.login("root", "wrong-password")
+    assert team.ws._store.get_user("root")["active"] == 1  # nobody could enable the only admin
+    with pytest.raises(AuthenticationFailed, match="locked"):
+        team.ws.login("root", PASSWORDS["root"])  # locked: the right password does not open it now
+    assert team.root.audit_events(kind="login_failed")[0].details["reason"] == "locked user"
+    monkeypatch.setattr(wsmod, "ADMIN_LOCK_MINUTES", 0)  # the lock has run out
+    assert team.ws.login("root", PASSWORDS["root"]).user.name == "root"
+    # with a second admin, the first is disabled like anyone else
+    team.root.add_user("ada", "admin", "ada-pass-123")
+    monkeypatch.setattr(wsmod, "ADMIN_LOCK_MINUTES", 15)
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed):
+            team.ws.login("root", "wrong-password")
+    assert team.ws._store.get_user("root")["active"] == 0
+
+
+def test_parallel_guesses_are_all_counted(team):
+    import threading
+
+    from chequeverify.service import Workspace
+
+    workspaces = [Workspace.open(team.path, model=FakeModel()) for _ in range(8)]
+    barrier = threading.Barrier(len(workspaces))
+
+    def guess(ws):
+        barrier.wait()
+        for _ in range(2):
+            try:
+                ws.login("carl", "wrong-password")
+            except AuthenticationFailed:
+                pass
+
+    threads = [threading.Thread(target=guess, args=(w,)) for w in workspaces]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for w in workspaces:
+        w.close()
+    reasons = [e.details["reason"] for e in team.root.audit_events(kind="login_failed", limit=100)]
+    assert len(reasons) == 16 and reasons.count("wrong password") == 5  # the sixth guess found carl disabled
+    assert team.ws._store.get_user("carl")["active"] == 0
+
+
+def test_a_weaker_stored_hash_is_upgraded_at_login(team, monkeypatch):
+    from chequeverify.service import passwords as pw
+
+    old = team.ws._store.get_user("carl")["password_hash"]
+    monkeypatch.setattr(pw, "SCRYPT_N", pw.SCRYPT_N * 2)
+    team.ws.login("carl", PASSWORDS["carl"])
+    new = team.ws._store.get_user("carl")["password_hash"]
+    assert new != old and new.split("$")[1] == str(pw.SCRYPT_N) and verify_password(PASSWORDS["carl"], new)
+
+
+def test_a_disabled_users_open_session_cannot_change_its_password(team):
+    team.root.set_user_active("carl", False)
+    with pytest.raises(AuthenticationFailed):
+        team.carl.set_password("carl", "new-password-1")
 
 
 def test_repeated_failures_disable_the_user_until_an_admin_enables_it(team):

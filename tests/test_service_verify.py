@@ -215,10 +215,17 @@ def test_decide_confirm_and_override(enrolled):
     v = verify(enrolled, scribble(1, 7))
     d = enrolled.carl.decide(v.cheque_id, "accept")
     assert (d.decision, d.status, d.is_override, d.reason) == (Decision.ACCEPT, "final", False, "confirmed")
+    # a final decision stays final for a clerk (refused and audited); a supervisor may change it, with a reason
+    before = snapshot(enrolled.ws)
+    with pytest.raises(PermissionDenied, match="already decided: ACCEPT by carl"):
+        enrolled.carl.decide(v.cheque_id, "REFER", "the date is odd")
+    assert enrolled.root.audit_events(kind="permission_denied")[0].details["action"] == "change a decision"
+    assert snapshot(enrolled.ws)["decisions"] == before["decisions"]
     with pytest.raises(InvalidInput, match="reason"):
-        enrolled.carl.decide(v.cheque_id, Decision.REFER)
-    d2 = enrolled.carl.decide(v.cheque_id, "REFER", "the date is odd")
+        enrolled.sue.decide(v.cheque_id, Decision.ACCEPT)
+    d2 = enrolled.sue.decide(v.cheque_id, "REFER", "the date is odd")
     assert d2.is_override and d2.status == "final"
+    assert enrolled.root.audit_events(kind="overridden")[0].details["supersedes"]["by"] == "carl"
     assert enrolled.carl.get_cheque(v.cheque_id).final.decision is Decision.REFER
     assert enrolled.carl.get_cheque(v.cheque_id).decision is Decision.ACCEPT  # the model's is kept
     with pytest.raises(UnknownAccount):
@@ -249,8 +256,68 @@ def test_overriding_a_reject_needs_another_supervisor(enrolled):
         enrolled.sue.approve_override(v2.cheque_id)
     assert enrolled.sam.refuse_override(v2.cheque_id, "no evidence").status == "refused"
     assert enrolled.carl.get_cheque(v2.cheque_id).final_decision is Decision.REJECT
+    with pytest.raises(PermissionDenied, match="refused by a supervisor"):  # no asking again and again
+        enrolled.carl.decide(v2.cheque_id, "accept", "asking again")
+    # a clerk may withdraw their own request while it waits
+    v3 = verify(enrolled, scribble(3, 2))
+    enrolled.carl.decide(v3.cheque_id, "accept", "customer confirmed by phone")
+    assert enrolled.carl.decide(v3.cheque_id, "refer", "withdrawn: will check again").status == "final"
     kinds = [e.kind for e in enrolled.root.audit_events()][:6]
     assert "override_refused" in kinds and "override_requested" in kinds
+
+
+def test_an_override_refused_meanwhile_is_not_approved_after_all(enrolled, monkeypatch):
+    """sam (another process) refuses the override between sue's reading it and her approval's write."""
+    import threading
+
+    from chequeverify.errors import ChequeVerifyError
+    from chequeverify.service import Workspace
+    from tests.service_fixtures import PASSWORDS, FakeModel
+
+    enrolled.sue.set_thresholds(accept=0.995, reject=0.99, adapt_per_signatory=False)
+    v = verify(enrolled, scribble(2, 1))
+    enrolled.carl.decide(v.cheque_id, "accept", "customer confirmed by phone")
+    other = Workspace.open(enrolled.path, model=FakeModel())
+    sam = other.login("sam", PASSWORDS["sam"])
+    store, real, outcome = enrolled.ws._store, enrolled.ws._store.latest_decision, []
+
+    def refuse():
+        try:
+            outcome.append(sam.refuse_override(v.cheque_id, "no evidence").status)
+        except ChequeVerifyError as exc:
+            outcome.append(type(exc).__name__)
+
+    def read_then_let_sam_in(cheque_id):
+        row = real(cheque_id)
+        monkeypatch.setattr(store, "latest_decision", real)
+        t = threading.Thread(target=refuse)
+        t.start()
+        t.join(1.0)  # sam gets in now unless sue's write transaction already holds the workspace
+        read_then_let_sam_in.thread = t
+        return row
+
+    monkeypatch.setattr(store, "latest_decision", read_then_let_sam_in)
+    try:
+        enrolled.sue.approve_override(v.cheque_id)
+    except InvalidInput:
+        pass
+    read_then_let_sam_in.thread.join(30)
+    other.close()
+    kinds = [e.kind for e in enrolled.root.audit_events()]
+    assert not ("override_approved" in kinds and "override_refused" in kinds), outcome
+    final = enrolled.carl.get_cheque(v.cheque_id).final
+    assert (final.status == "refused") == ("override_refused" in kinds)
+
+
+def test_a_frozen_accounts_cheque_cannot_be_accepted_after_verification(enrolled):
+    v = verify(enrolled, scribble(1, 7))
+    assert v.decision is Decision.ACCEPT
+    enrolled.sue.set_account_status("100-1", "frozen")
+    before = snapshot(enrolled.ws)
+    with pytest.raises(InvalidInput, match="frozen"):
+        enrolled.carl.decide(v.cheque_id, "accept")
+    assert snapshot(enrolled.ws) == before
+    assert enrolled.carl.decide(v.cheque_id, "refer", "account frozen").decision is Decision.REFER
 
 
 def test_history_filters_and_scores(enrolled):
@@ -346,6 +413,22 @@ def test_identify_judges_each_candidate_by_its_own_thresholds(tmp_path, fast_kdf
     assert {(c.accept, c.reject) for c in t.carl.identify(scribble(5, 9), top=2).candidates} == {(0.55, 0.2)}
 
 
+def test_one_threshold_alone_does_not_silently_replace_the_models_rows(tmp_path, fast_kdf):
+    from tests.service_fixtures import FakeModel, make_team
+
+    t = make_team(tmp_path / "ws", FakeModel(accept=0.99, reject=0.4, by_references={1: (0.999, 0.3), 3: (0.8, 0.4)}))
+    assert t.sue.thresholds().for_references(3) == (0.8, 0.4) and t.sue.thresholds().for_references(2) == (0.999, 0.3)
+    before = snapshot(t.ws)
+    with pytest.raises(InvalidInput, match="Give both"):
+        t.sue.set_thresholds(reject=0.1)
+    assert snapshot(t.ws) == before
+    t.sue.set_thresholds(accept=0.9, reject=0.1, adapt_per_signatory=True)
+    assert t.sue.thresholds().for_references(3) == (0.9, 0.1)  # a workspace pair: every K alike
+    t.sue.set_thresholds(reject=0.2)  # now one value changes one value
+    reset = t.sue.reset_thresholds()
+    assert reset.source == "model" and not reset.adapt_per_signatory and reset.for_references(3) == (0.8, 0.4)
+
+
 def test_identify_ranks_signatories_and_flags_watch_lists(enrolled):
     enrol(enrolled, "200-2", "Bob", writer=2)
     enrol(enrolled, "WL-1", "Forger", writer=3, mandate="any one")
@@ -373,6 +456,24 @@ def test_identify_sees_reference_changes_at_once(enrolled):
     assert enrolled.carl.identify(scribble(2, 8)).references_searched == 3
     enrol(enrolled, "200-2", "Bob", writer=2)
     assert enrolled.carl.identify(scribble(2, 8)).candidates[0].signatory == "Bob"
+
+
+def test_export_never_overwrites_the_workspace_or_a_database(enrolled, tmp_path):
+    import sqlite3 as sq
+
+    verify(enrolled, scribble(1, 7))
+    before = snapshot(enrolled.ws)
+    for target in (enrolled.path / "workspace.sqlite", enrolled.path / "report.csv"):
+        with pytest.raises(InvalidInput, match="inside the workspace folder"):
+            enrolled.sue.export(target, format="csv")
+    other = tmp_path / "other.db"
+    sq.connect(other).execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(InvalidInput, match="is a database"):
+        enrolled.sue.export(other, format="csv")
+    with pytest.raises(InvalidInput, match="not a file"):
+        enrolled.sue.export(tmp_path, format="csv")
+    assert snapshot(enrolled.ws) == before
+    assert enrolled.ws.login("carl", "carl-pass-1")  # the workspace still opens
 
 
 def test_export_holds_every_decision(enrolled, tmp_path):
@@ -431,3 +532,25 @@ def test_sessions_can_be_used_from_worker_threads(enrolled):
     assert sorted(v.cheque_id for v in results) == list(range(1, 9))
     assert enrolled.root.check_audit().ok
     assert len(enrolled.carl.list_cheques()) == 8
+
+
+def test_verification_flags_a_watch_list_match_and_refers_an_accept(enrolled):
+    enrolled.sue.add_account("WL-9", "Known forgers", watchlist=True)
+    enrolled.sue.add_signatory("WL-9", "Mallory")
+    # the forger's specimens imitate Ada well: her genuine-looking hand also matches the watch-list
+    for r in enrolled.sue.add_references("WL-9", "Mallory", [scribble(1, v) for v in (4, 5, 6)]):
+        enrolled.sam.approve_reference(r.id)
+    enrolled.sue.set_thresholds(accept=0.8, reject=0.6)
+    v = verify(enrolled, scribble(1, 9))
+    assert [(h.account, h.signatory, h.signature) for h in v.watchlist_hits] == [("WL-9", "Mallory", 0)]
+    assert v.watchlist_hits[0].score >= v.watchlist_hits[0].accept == 0.8
+    assert v.signatories[0].decision is Decision.ACCEPT  # Ada's own score passes …
+    assert v.decision is Decision.REFER  # … but a person must look
+    assert "watch-list" in v.reasons[0] and "Known forgers" in v.reasons[0]
+    again = enrolled.carl.get_cheque(v.cheque_id)
+    assert again.watchlist_hits == v.watchlist_hits and again.decision is Decision.REFER
+    event = enrolled.sue.audit_events(kind="verified")[0]
+    assert event.details["watchlist_hits"] == ["WL-9"] and event.details["decision"] == "REFER"
+    # another hand: no hit, nothing changes
+    clean = verify(enrolled, scribble(2, 9))
+    assert clean.watchlist_hits == ()

@@ -177,3 +177,43 @@ def test_evaluate_without_forgeries_reports_null_skilled(tiny_set, tmp_path, cap
     assert report["eer_skilled"] is None and report["auc_skilled"] is None
     assert report["operational"]["far_skilled"] is None
     assert report["eer_random"] is not None
+
+
+def test_evaluate_refuses_a_k_that_leaves_no_genuine_query(tiny_set, capsys):
+    # 7 genuine images per writer: K = 7 leaves none to query with (the model is not even loaded)
+    assert main(["evaluate", str(tiny_set), "--writers", "1-2", "-k", "7"]) == DatasetError.exit_code
+    err = capsys.readouterr().err
+    assert "has more than 7 genuine images (the most is 7)" in err and "--references 6 or fewer" in err
+
+
+def test_evaluate_writes_null_not_nan(tiny_set, tmp_path, monkeypatch, capsys):
+    import chequeverify.training.protocol as protocol
+    from tests.test_model_checkpoint import write_tiny_checkpoint
+
+    write_tiny_checkpoint(tmp_path / "m")
+    nan, inf = float("nan"), float("inf")
+    report = {"counts": {"genuine": 3, "skilled": 0, "random": 0}, "eer_skilled": None,
+              "operational": {"frr": nan, "far_random": inf}, "zones": [0.5, nan]}  # fmt: skip
+    monkeypatch.setattr(protocol, "evaluate_folder", lambda *a, **k: report)
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", str(tiny_set), "-k", "1", "--model", str(tmp_path / "m" / "tiny.json"),
+                 "--json", str(out)]) == 0  # fmt: skip
+
+    def strict(text):
+        return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))
+
+    for text in (out.read_text(), capsys.readouterr().out):
+        got = strict(text)
+        assert got["operational"] == {"frr": None, "far_random": None} and got["zones"] == [0.5, None]
+
+
+def test_evaluate_refuses_when_no_genuine_query_was_left(tiny_set, tmp_path, monkeypatch, capsys):
+    import chequeverify.training.protocol as protocol
+    from tests.test_model_checkpoint import write_tiny_checkpoint
+
+    write_tiny_checkpoint(tmp_path / "m")
+    monkeypatch.setattr(protocol, "evaluate_folder", lambda *a, **k: {"counts": {"genuine": 0}, "frr": float("nan")})
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", str(tiny_set), "-k", "1", "--model", str(tmp_path / "m" / "tiny.json"),
+                 "--json", str(out)]) == DatasetError.exit_code  # fmt: skip
+    assert not out.exists() and capsys.readouterr().out == ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -54,10 +55,52 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(subparsers)
+    _accept_global_options_after_commands(parser)
     return parser
 
 
+def _accept_global_options_after_commands(parser: argparse.ArgumentParser) -> None:
+    """Let ``--workspace`` and ``--user`` also follow the command (``chequeverify demo --workspace DIR``).
+
+    Added to every sub-parser with a SUPPRESS default: an option not given after the
+    command leaves the value given before it (or None) untouched. A command that
+    already has the option (``gui``, for its launcher) keeps its own.
+    """
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for sub in {id(p): p for p in action.choices.values()}.values():  # aliases share a parser
+            known = sub._option_string_actions
+            if "--workspace" not in known:
+                sub.add_argument("--workspace", metavar="DIR", default=argparse.SUPPRESS,
+                                 help="workspace folder (also accepted before the command)")  # fmt: skip
+            if "--user" not in known:
+                sub.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS,
+                                 help="user to act as (also accepted before the command)")  # fmt: skip
+            _accept_global_options_after_commands(sub)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns its exit status (141 when stdout was closed early, e.g. by ``| head``)."""
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # inside the try: a reader gone before the last buffered line is not a crash
+        return code
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
+
+
+def _stdout_to_devnull() -> None:
+    """After a broken pipe, point stdout at /dev/null so that the interpreter's final flush is silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout replaced (tests) or already closed
+        pass
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

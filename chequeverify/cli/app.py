@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 from pathlib import Path
 
 from chequeverify.errors import InvalidInput
@@ -82,7 +83,8 @@ def cmd_demo(args) -> int:
     print(f"Done in {summary.seconds:.1f} s: {summary.accounts} accounts, {summary.references} references, "
           f"{summary.cheques} cheques in {summary.cheques_dir}, {summary.history} verified in the history.")  # fmt: skip
     _print_users(demo)
-    print(f"\nOpen it with:  chequeverify gui --demo" + (f" --workspace {folder}" if args.workspace else ""))
+    where = f" --workspace {shlex.quote(str(folder))}" if args.workspace else ""  # pasted into a shell as is
+    print(f"\nOpen it with:  chequeverify gui --demo{where}")
     return 0
 
 

@@ -56,6 +56,14 @@ def _locate_one(path: Path, page: int, crops: Path | None) -> dict:
     }
 
 
+def _without_name(message: str, path: Path) -> str:
+    """The reader's message without the file name it starts with, which the line already begins with."""
+    for name in (str(path), path.name):
+        if message.startswith(f"{name}: "):
+            return message[len(name) + 2 :]
+    return message
+
+
 def cmd_locate(args: argparse.Namespace) -> int:
     if args.page < 0:
         raise InvalidInput("--page counts from 0.")
@@ -66,17 +74,21 @@ def cmd_locate(args: argparse.Namespace) -> int:
             raise InvalidInput(f"Cannot create the folder {args.save_crops}: {exc.strerror or exc}.") from None
     status = 0
     for path in args.files:
+        problem = ""
         try:
             result = _locate_one(path, args.page, args.save_crops)
         except ChequeVerifyError as exc:
             result = {"file": str(path), "box": None, "confidence": 0.0, "error": str(exc)}
+            what = ("no signature" if isinstance(exc, SignatureNotFound) else
+                    "unreadable" if isinstance(exc, UnreadableScan) else "error")  # fmt: skip
+            problem = f"{what}: {_without_name(str(exc), path)}"
             # an unreadable file is worse news than an unsigned cheque
             if status == 0 or isinstance(exc, UnreadableScan):
                 status = exc.exit_code
         if args.json:
             print(json.dumps(result), flush=True)
         elif result["box"] is None:
-            print(f"{path}: no signature: {result['error']}", flush=True)
+            print(f"{path}: {problem}", flush=True)
         else:
             x0, y0, x1, y1 = result["box"]
             print(f"{path}: {x0} {y0} {x1} {y1}  confidence {result['confidence']:.2f}  ({result['layout']})", flush=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 import time
 from pathlib import Path
 
 from chequeverify import config
-from chequeverify.errors import InvalidInput
+from chequeverify.errors import DatasetError, InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -165,16 +166,47 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.references < 1:
         raise InvalidInput("--references must be at least 1.")
     spec = parse_spec(str(args.dir), args.writers)
+    _check_queries(spec, args.references)  # before the model loads and every image is embedded
     model = load_model(args.model)
     t0 = time.time()
     report = evaluate_folder(model, spec, args.references, cheques=args.cheques, plot=args.plot)
     log.info("evaluated in %.0fs", time.time() - t0)
-    text = json.dumps(report, indent=2)
+    if not report.get("counts", {}).get("genuine"):  # unreadable images left too few genuine ones
+        raise DatasetError(f"No genuine query was left for K = {args.references} references in {spec.root} "
+                           "(some images could not be read): nothing was measured.",
+                           hint="Give a smaller --references.")  # fmt: skip
+    text = json.dumps(_finite(report), indent=2, allow_nan=False)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(text + "\n")
     print(text)
     return 0
+
+
+def _check_queries(spec, k: int) -> None:
+    """Refuse (:class:`DatasetError`) when no selected writer has more than ``k`` genuine images: no genuine query."""
+    from collections import Counter
+
+    from chequeverify.training.datasets import format_ranges, list_samples
+
+    genuine = Counter(s.writer for s in list_samples(spec) if s.genuine)
+    most = max(genuine.values(), default=0)
+    if most <= k:
+        where = f"{spec.root}" + (f" (writers {format_ranges(spec.writers)})" if spec.writers else "")
+        raise DatasetError(f"No writer in {where} has more than {k} genuine images (the most is {most}): with "
+                           f"K = {k} references there is no genuine query to measure.",
+                           hint=f"Give --references {most - 1} or fewer." if most > 1 else None)  # fmt: skip
+
+
+def _finite(value):
+    """The report with NaN and infinities as None: JSON has no NaN, and a reader chokes on one."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def cmd_model(args: argparse.Namespace) -> int:

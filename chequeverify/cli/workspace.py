@@ -15,12 +15,13 @@ import getpass
 import json
 import math
 import os
+import shlex
 import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from chequeverify.errors import AuditTampered, InvalidInput
+from chequeverify.errors import AuditTampered, ChequeVerifyError, InvalidInput, StorageError
 
 PASSWORD_ENV = "CHEQUEVERIFY_PASSWORD"
 USER_ENV = "CHEQUEVERIFY_USER"
@@ -31,15 +32,40 @@ NEW_PASSWORD_ENV = "CHEQUEVERIFY_NEW_PASSWORD"
 # --- helpers ---------------------------------------------------------------------
 
 
-def _workspace(args: argparse.Namespace):
+def _workspace_folder(args: argparse.Namespace) -> Path:
+    """``--workspace DIR``, else ``$CHEQUEVERIFY_WORKSPACE``, else the user's data directory."""
+    from chequeverify import config
+
+    folder = getattr(args, "workspace", None)
+    return Path(folder).expanduser() if folder else config.default_workspace()
+
+
+def _open_workspace(folder: Path):
+    """The service's workspace in ``folder`` (tests swap in one with a fake model)."""
     from chequeverify.service import Workspace
 
-    return Workspace.open(getattr(args, "workspace", None))
+    return Workspace.open(folder)
+
+
+def _workspace(args: argparse.Namespace, *, create: bool = False):
+    """Open the workspace; only ``init`` (``create``) may make it, any other command refuses a missing one.
+
+    Opening creates the folder and an empty database, so a mistyped --workspace would otherwise leave
+    both behind and answer "no users yet" instead of saying that the path is wrong.
+    """
+    from chequeverify.storage import DB_NAME
+
+    folder = _workspace_folder(args)
+    if not create and not (folder / DB_NAME).is_file():
+        raise StorageError(f"There is no workspace at {folder}.",
+                           hint=f"Create one with `chequeverify --workspace {shlex.quote(str(folder))} init "
+                           "--admin NAME`.")  # fmt: skip
+    return _open_workspace(folder)
 
 
 def _prompt(label: str) -> str:
     if not sys.stdin or not sys.stdin.isatty():
-        raise InvalidInput(f"No password given.", hint=f"Set ${PASSWORD_ENV} or run in a terminal to be asked.")
+        raise InvalidInput("No password given.", hint=f"Set ${PASSWORD_ENV} or run in a terminal to be asked.")
     return getpass.getpass(label)
 
 
@@ -126,10 +152,16 @@ def _table(rows: list[list[str]], header: list[str]) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    ws = _workspace(args)
+    from chequeverify.service.passwords import check_password_rules
+
+    # checked before the workspace is opened (which creates it): a refused name or password leaves nothing behind
+    if not " ".join(str(args.admin or "").split()):
+        raise InvalidInput("The admin's name is empty.", hint="Give --admin NAME.")
     password = os.environ.get(NEW_PASSWORD_ENV) or os.environ.get(PASSWORD_ENV)
     if password is None:
         password = _new_password(args.admin)
+    check_password_rules(password)
+    ws = _workspace(args, create=True)
     user = ws.init(args.admin, password)
     print(f"Initialised workspace {ws.path} with admin {user.name}.")
     return 0
@@ -258,28 +290,73 @@ def cmd_reference_add(args: argparse.Namespace) -> int:
 
 
 def cmd_reference_pending(args: argparse.Namespace) -> int:
-    refs = _session(args).pending_references()
+    s = _session(args)
+    refs = s.pending_references()
     if args.json:
-        _print_json(refs)
+        _print_json([{**jsonable(r), "change_by": r.change_by} for r in refs])
     else:
-        _table([[str(r.id), r.account, r.signatory, r.status, r.source_name or r.source, r.added_by,
+        _table([[str(r.id), r.account, r.signatory, r.status, r.source_name or r.source, r.change_by,
                  "" if r.agreement is None else f"{r.agreement:.2f}" + (" UNLIKE THE OTHERS" if r.agreement_note else "")]
                 for r in refs], ["ID", "ACCOUNT", "SIGNATORY", "CHANGE", "FILE", "BY", "AGREEMENT"])  # fmt: skip
     return 0
 
 
-def cmd_reference_approve(args: argparse.Namespace) -> int:
+def _reason(exc: ChequeVerifyError) -> str:
+    """An error's message as a clause for a summary line: "There is no reference 9." → "there is no reference 9"."""
+    text = exc.message.strip().rstrip(".")
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]  # "PDF ..." keeps its capitals
+
+
+def _each_id(args: argparse.Namespace, ids: list[int], act, done: str, what: str = "reference") -> int:
+    """Run ``act(id)`` for every id, whatever happens to the others; report each and sum up.
+
+    Per id: the result's line (``act`` returns it) on stdout, or the error on stderr; then one summary
+    line, e.g. ``approved 1, 2, 3; not approved: 999 (there is no reference 999)``. ``--json``: a list of
+    ``{"id", "ok", "result" | "error", "exit_code"}``. Exit status: 0 when every id succeeded, else the
+    first failure's code, so a script knows that something was left undone, and the output says what.
+    """
+    results: list[dict[str, Any]] = []
+    for rid in ids:
+        try:
+            value, line = act(rid)
+        except ChequeVerifyError as exc:
+            results.append({"id": rid, "ok": False, "error": str(exc), "exit_code": exc.exit_code, "_exc": exc})
+            print(f"chequeverify: error: {what} {rid}: {exc}", file=sys.stderr)
+            continue
+        results.append({"id": rid, "ok": True, "result": jsonable(value)})
+        if not args.json:
+            print(line)
+    failed = [r for r in results if not r["ok"]]
+    if args.json:
+        _print_json([{k: v for k, v in r.items() if k != "_exc"} for r in results])
+    else:
+        ok = ", ".join(str(r["id"]) for r in results if r["ok"])
+        summary = f"{done} {ok or 'none'}"
+        if failed:
+            summary += f"; not {done}: " + ", ".join(f"{r['id']} ({_reason(r['_exc'])})" for r in failed)
+        print(summary + ".")
+    return failed[0]["exit_code"] if failed else 0
+
+
+def _review_references(args: argparse.Namespace, approve: bool) -> int:
     s = _session(args)
-    for rid in args.ids:
-        r = s.approve_reference(rid, args.note or "")
-        print(f"Reference {r.id} of {r.signatory} ({r.account}) is now {r.status}.")
-    return 0
+    if not s.can("approve"):
+        # a role that may not review refuses once (audited once), not once per id
+        s.approve_reference(args.ids[0], args.note or "") if approve else s.reject_reference(args.ids[0], args.reason)
+
+    def review(rid: int):
+        r = s.approve_reference(rid, args.note or "") if approve else s.reject_reference(rid, args.reason)
+        return r, f"Reference {r.id} of {r.signatory} ({r.account}) is now {r.status}."
+
+    return _each_id(args, args.ids, review, "approved" if approve else "refused")
+
+
+def cmd_reference_approve(args: argparse.Namespace) -> int:
+    return _review_references(args, True)
 
 
 def cmd_reference_reject(args: argparse.Namespace) -> int:
-    r = _session(args).reject_reference(args.id, args.reason)
-    print(f"Reference {r.id} of {r.signatory} ({r.account}) is now {r.status}.")
-    return 0
+    return _review_references(args, False)
 
 
 def cmd_reference_retire(args: argparse.Namespace) -> int:
@@ -300,7 +377,7 @@ def cmd_reference_reembed(args: argparse.Namespace) -> int:
 # --- cheques ---------------------------------------------------------------------
 
 
-def _print_verification(v) -> None:
+def _print_verification(v, *, hint: bool = True) -> None:
     print(f"Cheque {v.cheque_id}: {v.decision.value}  (account {v.account.number}, {v.account.holder})")
     print(f"  mandate: {v.mandate.mandate} -> rule '{v.mandate.rule}' {'met' if v.mandate.met else 'NOT met'}"
           + (f", amount {v.amount}" if v.amount is not None else ""))  # fmt: skip
@@ -315,7 +392,8 @@ def _print_verification(v) -> None:
               f"  refs: {refs}")  # fmt: skip
     for reason in v.reasons:
         print(f"  note: {reason}")
-    print(f"  model {v.model_id}; decide with: chequeverify decide {v.cheque_id} --accept|--refer|--reject --reason TEXT")
+    print(f"  model {v.model_id}" + (f"; decide with: chequeverify decide {v.cheque_id} --accept|--refer|--reject "
+                                     "--reason TEXT" if hint else ""))  # fmt: skip
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -332,17 +410,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(v)
     else:
-        _print_verification(v)
-        if v.final:
-            f = v.final
+        f = v.final
+        _print_verification(v, hint=f is None)  # a decided cheque needs no "decide with"
+        if f:
             print(f"  human decision: {f.decision.value} [{f.status}] by {f.decided_by}: {f.reason}"
                   + (f" (reviewed by {f.reviewed_by})" if f.reviewed_by else ""))  # fmt: skip
+            if f.status == "awaiting_approval":
+                print(f"  waiting for a second supervisor: chequeverify override approve|refuse {v.cheque_id}")
     return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    records = _session(args).list_cheques(account=args.account, since=args.since, until=args.until,
-                                          status=args.status, limit=args.limit)  # fmt: skip
+    s = _session(args)
+    records = s.list_cheques(account=args.account, since=args.since, until=args.until, status=args.status,
+                             limit=args.limit)  # fmt: skip
+    if args.account and not records:
+        s.get_account(args.account)  # no rows for a mistyped number: say so (UnknownAccount), as export does
     if args.json:
         _print_json(records)
     else:
@@ -435,15 +518,26 @@ def cmd_thresholds_reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_head(anchor: str | None, what: str) -> None:
+    """The anchor line, ``head SEQ:HASH``, and what to do with it."""
+    if anchor:
+        print(f"head {anchor}")
+        print(f"  ({what}; keep this line outside the workspace, e.g. on the day's filed report, and check it "
+              f"later with: chequeverify audit verify --anchor {anchor})")  # fmt: skip
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    check = _session(args).check_audit()
+    check = _session(args).check_audit(args.anchor or ())
     if args.json:
-        _print_json(check)
+        _print_json({**jsonable(check), "anchor": check.anchor})
     if not check.ok:
-        raise AuditTampered(f"The audit log does not verify: {check.problem} (first bad row: {check.first_bad_seq}).",
+        where = f" (first bad row: {check.first_bad_seq})" if check.first_bad_seq is not None else ""
+        raise AuditTampered(f"The audit log does not verify: {check.problem}{where}.",
                             hint="Restore the workspace from a backup and investigate.")  # fmt: skip
     if not args.json:
-        print(f"The audit log verifies: {check.rows} rows, chain intact.")
+        matched = f" {len(check.anchors)} anchor(s) still match." if check.anchors else ""
+        print(f"The audit log verifies: {check.rows} rows, chain intact.{matched}")
+        _print_head(check.anchor, "the last row verified")
     return 0
 
 
@@ -466,6 +560,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         _print_json(summary)
     else:
         print(f"Wrote {summary.cheques} cheque(s) to {summary.path} ({summary.format.upper()}).")
+        _print_head(summary.anchor, "the audit log's head as of this report, also in its export event")
     return 0
 
 
@@ -569,13 +664,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = refs.add_parser("pending", help="reference changes waiting for approval")
     _json_flag(p)
     p.set_defaults(func=cmd_reference_pending)
-    p = refs.add_parser("approve", help="approve reference changes (a second supervisor)")
+    p = refs.add_parser("approve", help="approve reference changes (a second supervisor)",
+                        description="Approve each ID (an addition or a retirement), whatever happens to the "
+                        "others; print what was approved and what was not, and why. Exit status: 0 when every "
+                        "ID was approved, else the code of the first failure.")  # fmt: skip
     p.add_argument("ids", metavar="ID", type=int, nargs="+")
     p.add_argument("--note", help="optional note")
+    _json_flag(p)
     p.set_defaults(func=cmd_reference_approve)
-    p = refs.add_parser("reject", help="refuse a pending reference change (a second supervisor)")
-    p.add_argument("id", metavar="ID", type=int)
+    p = refs.add_parser("reject", help="refuse pending reference changes (a second supervisor)",
+                        description="Refuse each ID (an addition or a retirement) with the same reason, whatever "
+                        "happens to the others; print what was refused and what was not, and why. Exit status: 0 "
+                        "when every ID was refused, else the code of the first failure.")  # fmt: skip
+    p.add_argument("ids", metavar="ID", type=int, nargs="+")
     p.add_argument("--reason", required=True)
+    _json_flag(p)
     p.set_defaults(func=cmd_reference_reject)
     p = refs.add_parser("retire", help="ask to remove a reference from scoring (supervisor)")
     p.add_argument("id", metavar="ID", type=int)
@@ -654,7 +757,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_thresholds_reset)
 
     audit = _group(subparsers, "audit", "the audit trail")
-    p = audit.add_parser("verify", help="check the audit log's hash chain (exit 12 if altered)")
+    p = audit.add_parser("verify", help="check the audit log's hash chain (exit 12 if altered); prints the head",
+                         description="Check the audit log's hash chain and print its head, `head SEQ:HASH`: an "
+                         "anchor to keep outside the workspace. Given back with --anchor, it proves that rows 1 "
+                         "to SEQ are still the ones it was taken from.")  # fmt: skip
+    p.add_argument("--anchor", action="append", metavar="SEQ:HASH",
+                   help="an anchor kept from an earlier check or export: row SEQ must still exist with exactly this "
+                   "hash (repeatable)")  # fmt: skip
     _json_flag(p)
     p.set_defaults(func=cmd_audit_verify)
     p = audit.add_parser("log", help="list audit events, newest first")

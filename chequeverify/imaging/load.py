@@ -173,7 +173,9 @@ def _seek(image: Image.Image, page: int, name: str) -> None:
     if not isinstance(page, int) or page < 0:
         raise InvalidInput(f"Page numbers start at 0; got {page!r}.")
     if page >= pages:
-        raise InvalidInput(f"{name} has {pages} page{'s' if pages != 1 else ''}; there is no page {page + 1}.")
+        # pages count from 0 here as in `--page N`: "no page 3" names the number asked for
+        numbered = "only page 0" if pages == 1 else "pages 0 and 1" if pages == 2 else f"pages 0 to {pages - 1}"
+        raise InvalidInput(f"{name} has {pages} page{'s' if pages != 1 else ''} ({numbered}); there is no page {page}.")
     if page:
         try:
             image.seek(page)

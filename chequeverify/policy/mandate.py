@@ -21,11 +21,12 @@ a cheque against the account's valid signatories.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from chequeverify.errors import MandateError
 from chequeverify.policy.decision import Decision, Thresholds, decide, worst
@@ -119,15 +120,35 @@ def _fmt_amount(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+#: an amount as written on a cheque or typed by a clerk: ASCII digits, an optional decimal point with at most
+#: two decimals, and optional thousands separators in the western (10,000,000) or Indian (1,00,00,000) grouping
+_AMOUNT_RE = re.compile(r"(?:\d+|\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d{2})*,\d{3})(?:\.\d{1,2})?", re.ASCII)
+
+
 def parse_amount(text: str | int | float | Decimal) -> Decimal:
-    """``"10,000.50"`` / ``10000`` → ``Decimal``; raises :class:`MandateError` unless a non-negative finite number."""
-    try:
-        value = Decimal(str(text).replace(",", "").replace("_", "").strip())
-    except (InvalidOperation, ValueError):
-        raise MandateError(f"{text!r} is not an amount.") from None
-    if not value.is_finite() or value < 0:
+    """``"10,000.50"``, ``"1,00,000"``, ``10000`` → ``Decimal``.
+
+    Raises :class:`MandateError` for anything else: a negative or
+    non-finite number, an exponent, more than two decimals, a decimal comma
+    (``"25.000,00"`` would otherwise read as 25 and choose the wrong tier of
+    a mandate) or digits of another script.
+    """
+    if isinstance(text, bool):
+        raise MandateError(f"{text!r} is not an amount.")
+    if isinstance(text, (int, Decimal)) and not isinstance(text, bool):
+        raw = format(Decimal(text), "f")
+    elif isinstance(text, float):
+        if not math.isfinite(text):
+            raise MandateError(f"{text!r} is not an amount.", hint="Amounts are non-negative numbers.")
+        raw = format(Decimal(repr(text)), "f")
+    else:
+        raw = str(text).strip()
+    if raw.startswith("-"):
         raise MandateError(f"{text!r} is not an amount.", hint="Amounts are non-negative numbers.")
-    return value
+    if not _AMOUNT_RE.fullmatch(raw):
+        raise MandateError(f"{text!r} is not an amount.",
+                           hint="Write it like 1250.00 or 10,000.50 (a decimal point, at most two decimals).")  # fmt: skip
+    return Decimal(raw.replace(",", ""))
 
 
 _TERM_RE = re.compile(r"^any\s+(\w+)(?:\s+(?:of|from)\s+panel\s+([\w\-]+))?$")
@@ -248,7 +269,18 @@ class MandateResult:
 
 def check_feasible(mandate: Mandate, signers: Sequence[Signer], amount: Decimal | None = None) -> None:
     """Raise :class:`MandateError` when the valid signatories cannot satisfy the rule at all."""
-    rule, _ = mandate.rule_for(amount)
+    rule, no_amount = mandate.rule_for(amount)
+    try:
+        _check_rule_feasible(rule, signers)
+    except MandateError as exc:
+        if no_amount and signers:
+            # the clerk can do something about it: the rule for smaller amounts may be met
+            raise MandateError(f"{exc.message} The mandate depends on the amount ({mandate}); {no_amount}.",
+                               hint="Give the cheque's amount.") from None  # fmt: skip
+        raise
+
+
+def _check_rule_feasible(rule: Rule, signers: Sequence[Signer]) -> None:
     if not signers:
         raise MandateError(
             "The account has no valid signatory with approved references.",

@@ -42,6 +42,7 @@ from chequeverify.service.types import (
     ThresholdInfo,
     UserInfo,
     Verification,
+    WatchlistHit,
 )
 from chequeverify.service.workspace import ROLE_RIGHTS, Session, Workspace
 
@@ -49,5 +50,5 @@ __all__ = [
     "ROLES", "ROLE_RIGHTS", "AccountDetail", "AccountInfo", "AuditCheck", "AuditEvent", "Box", "Candidate",
     "ChequeReading", "ChequeRecord", "ClerkDecision", "Decision", "ExportSummary", "Identification", "Located",
     "MandateCheck", "ReEmbedSummary", "ReferenceCheck", "ReferenceInfo", "ReferenceScore", "ScoreHistory", "Session",
-    "SignatoryInfo", "SignatoryScore", "ThresholdInfo", "UserInfo", "Verification", "Workspace",
+    "SignatoryInfo", "SignatoryScore", "ThresholdInfo", "UserInfo", "Verification", "WatchlistHit", "Workspace",
 ]  # fmt: skip

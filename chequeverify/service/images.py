@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from pathlib import Path
 from typing import Union
 
@@ -21,10 +22,20 @@ from chequeverify.errors import UnreadableScan
 ImageSource = Union[str, Path, bytes, Image.Image, np.ndarray]
 
 
+def printable(text: str | Path) -> str:
+    """``text`` with any byte that was not UTF-8 in the file system's name shown as ``\\xNN``.
+
+    A name from another system (Latin-1 ``chèque.png`` on a USB stick)
+    reaches Python with lone surrogates, which can be neither stored,
+    hashed into the audit log nor printed.
+    """
+    return os.fsencode(str(text)).decode("utf-8", "backslashreplace")
+
+
 def source_name(source: ImageSource) -> str | None:
     """A file name to show and store for ``source`` (None for in-memory images)."""
     if isinstance(source, (str, Path)):
-        return Path(source).name
+        return printable(Path(source).name)
     return None
 
 
@@ -37,17 +48,17 @@ def read_source_bytes(source: str | Path | bytes) -> bytes:
         try:
             size = path.stat().st_size
         except OSError as exc:
-            raise UnreadableScan(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+            raise UnreadableScan(f"Cannot read {printable(path)}: {exc.strerror or exc}.") from exc
         if not path.is_file():
-            raise UnreadableScan(f"{path} is not a file.")
+            raise UnreadableScan(f"{printable(path)} is not a file.")
         if size > config.MAX_FILE_BYTES:
             raise UnreadableScan(
-                f"{path.name} is {size / 1e6:.0f} MB; the largest scan accepted is {config.MAX_FILE_BYTES / 1e6:.0f} MB."
+                f"{printable(path.name)} is {size / 1e6:.0f} MB; the largest scan accepted is {config.MAX_FILE_BYTES / 1e6:.0f} MB."
             )
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise UnreadableScan(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+            raise UnreadableScan(f"Cannot read {printable(path)}: {exc.strerror or exc}.") from exc
     if len(data) > config.MAX_FILE_BYTES:
         raise UnreadableScan(f"The scan is {len(data) / 1e6:.0f} MB; the largest accepted is {config.MAX_FILE_BYTES / 1e6:.0f} MB.")
     if not data:

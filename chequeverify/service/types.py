@@ -100,6 +100,14 @@ class ReferenceInfo:
     review_note: str | None = None
     agreement: float | None = None
     agreement_note: str | None = None
+    #: who asked for the reference's retirement, and why (while ``retiring``, and after)
+    retire_requested_by: str | None = None
+    retire_reason: str | None = None
+
+    @property
+    def change_by(self) -> str:
+        """The maker of the change waiting for approval: who asked to retire it, else who added it."""
+        return (self.retire_requested_by if self.status == "retiring" else None) or self.added_by
 
 
 @dataclass(frozen=True)
@@ -180,6 +188,16 @@ class ThresholdInfo:
     adapt_per_signatory: bool
     changed_by: str | None = None
     changed_at: str | None = None
+    #: the model's own thresholds per number of references, ``(K, accept, reject)`` rows; while ``source`` is
+    #: ``model`` a signatory with k active references is decided by the row of the largest K ≤ k
+    by_references: tuple[tuple[int, float, float], ...] = ()
+
+    def for_references(self, k: int) -> tuple[float, float]:
+        """``(accept, reject)`` in force for a signatory with ``k`` active references."""
+        if self.source != "model" or not self.by_references:
+            return self.accept, self.reject
+        rows = [r for r in self.by_references if r[0] <= k] or [self.by_references[0]]
+        return rows[-1][1], rows[-1][2]
 
 
 @dataclass(frozen=True)
@@ -314,6 +332,8 @@ class Verification:
     final: ClerkDecision | None = None
     seen_before: tuple[int, ...] = ()
     elapsed_ms: float = 0.0
+    #: the cheque's signatures that match a watch-list of known forgers (a model ACCEPT is then referred)
+    watchlist_hits: tuple[WatchlistHit, ...] = ()
 
     @property
     def final_decision(self) -> Decision:
@@ -350,6 +370,22 @@ class ChequeRecord:
     verified_by: str
     verified_at: str
     model_id: str
+
+
+@dataclass(frozen=True)
+class WatchlistHit:
+    """A signature on a verified cheque that matches a watch-list entry (a known forger's hand).
+
+    ``signature``: index of the signature on the cheque; ``score`` ≥
+    ``accept``, the watch-list signatory's accept threshold.
+    """
+
+    signature: int
+    account: str
+    holder: str
+    signatory: str
+    score: float
+    accept: float
 
 
 @dataclass(frozen=True)
@@ -419,20 +455,39 @@ class AuditEvent:
 class AuditCheck:
     """Result of checking the audit chain.
 
-    ``ok``: every row's hash matches its content and its predecessor;
-    ``first_bad_seq``: the first row altered, inserted or removed (for a
-    removal, the seq that is missing); ``problem``: what is wrong, in words.
+    ``ok``: every row's hash matches its content and its predecessor, and
+    every anchor given still matches; ``first_bad_seq``: the first row
+    altered, inserted or removed (for a removal, the seq that is missing;
+    None when only an anchor tells, as it cannot say which row up to it was
+    rewritten); ``problem``: what is wrong, in words.
+
+    ``head_seq``, ``head_hash``: the last row verified (when ``ok`` and the
+    log is not empty); :attr:`anchor` writes them as ``SEQ:HASH``, to keep
+    outside the workspace and give back later to ``audit verify --anchor``.
+    ``anchors``: the anchors checked, all of which matched (when ``ok``).
     """
 
     ok: bool
     rows: int
     first_bad_seq: int | None = None
     problem: str | None = None
+    head_seq: int | None = None
+    head_hash: str | None = None
+    anchors: tuple[str, ...] = ()
+
+    @property
+    def anchor(self) -> str | None:
+        """The head as an anchor, ``SEQ:HASH``, or None (broken or empty log)."""
+        return f"{self.head_seq}:{self.head_hash}" if self.head_seq and self.head_hash else None
 
 
 @dataclass(frozen=True)
 class ExportSummary:
-    """An audit report written by :meth:`Session.export`."""
+    """An audit report written by :meth:`Session.export`.
+
+    ``anchor``: the audit log's head when the report was written, ``SEQ:HASH``
+    (also recorded in the export's audit event), to file with the report.
+    """
 
     path: Path
     format: str
@@ -440,6 +495,7 @@ class ExportSummary:
     since: _dt.date | None
     until: _dt.date | None
     account: str | None
+    anchor: str | None = None
 
 
 @dataclass(frozen=True)
