@@ -140,10 +140,14 @@ def test_a_folder_is_processed_in_the_background_with_a_state_per_row(qtbot, wor
     assert states["ACC-2_0004.png"] == "error"
     assert "notes.txt" not in states
     assert not w.progress.isVisible()
-    assert "1 accepted" in w.progress_label.text()
+    # nobody decided yet: the model's proposals are counted and filtered as "to decide", never as decisions
+    assert "2 to decide" in w.progress_label.text() and "accepted" not in w.progress_label.text()
+    assert item_named(w, "ACC-1_0001.png").status == "to_decide"
     # the state filter shows only the rows asked for
     w.state_filter.setCurrentIndex(w.state_filter.findData("accepted"))
-    assert w.proxy.rowCount() == 1
+    assert w.proxy.rowCount() == 0
+    w.state_filter.setCurrentIndex(w.state_filter.findData("to_decide"))
+    assert w.proxy.rowCount() == 2
     w.state_filter.setCurrentIndex(w.state_filter.findData("error"))
     assert w.proxy.rowCount() == 1
     assert "Error:" in w.proxy.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
@@ -277,22 +281,27 @@ def test_moving_the_box_verifies_the_cheque_again(qtbot, world):
     assert not it.verification.located.corrected and it.box is None
 
 
-def test_no_signature_found_lets_the_clerk_draw_the_box(qtbot, world):
-    from chequeverify.errors import SignatureNotFound
+class LocatorMisses:
+    """A session whose cheque reader finds nothing unless given a box."""
 
+    def __init__(self, session) -> None:
+        self._session = session
+
+    def __getattr__(self, name):
+        return getattr(self._session, name)
+
+    def verify(self, source, account, *, box=None, **kw):
+        from chequeverify.errors import SignatureNotFound
+
+        if box is None:
+            raise SignatureNotFound("No signature found on the cheque.", hint="Draw the signature box by hand.")
+        return self._session.verify(source, account, box=box, **kw)
+
+
+def test_no_signature_found_lets_the_clerk_draw_the_box(qtbot, world):
     w = open_window(qtbot, world, "carl")
     session = w.session
-
-    class LocatorMisses:  # the reader finds nothing unless given a box
-        def __getattr__(self, name):
-            return getattr(session, name)
-
-        def verify(self, source, account, *, box=None, **kw):
-            if box is None:
-                raise SignatureNotFound("No signature found on the cheque.", hint="Draw the signature box by hand.")
-            return session.verify(source, account, box=box, **kw)
-
-    w.session = LocatorMisses()
+    w.session = LocatorMisses(session)
     w.add_paths([world.folder / "ACC-1_0001.png"])
     qtbot.waitUntil(lambda: w.model.rowCount() == 1 and w.queue_idle() and w.viewer.has_image(), timeout=20_000)
     it = w.model.item(0)
@@ -392,6 +401,7 @@ def test_the_menus_follow_the_role(qtbot, world):
     users.new_name.setText("dora")
     users.new_role.setCurrentText("clerk")
     users.new_password.setText("dora-pass-12")
+    users.new_confirm.setText("dora-pass-12")  # the password is typed twice
     with qtbot.waitSignal(users.loaded, timeout=10_000):
         users.add_user()
     assert [u.role for u in users.users if u.name == "dora"] == ["clerk"]
@@ -402,6 +412,7 @@ def test_the_menus_follow_the_role(qtbot, world):
     assert not next(u for u in users.users if u.name == "dora").active
     users.new_name.setText("x")
     users.new_password.setText("short")
+    users.new_confirm.setText("short")
     users.add_user()
     qtbot.waitUntil(lambda: users.last_error is not None, timeout=10_000)
     assert "8 characters" in str(users.last_error)

@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from chequeverify.gui.widgets import SignatureTile
-from tests.service_fixtures import PASSWORDS, FakeModel, Team, cheque_with, enrol, make_team, scribble
+from tests.service_fixtures import PASSWORDS, FakeModel, Team, cheque_with, make_gui_team, scribble
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
 
@@ -35,10 +35,7 @@ def world(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pw, "SCRYPT_N", 2**10)
         root = tmp_path_factory.mktemp("gui-windows")
-        team = make_team(root / "ws", FakeModel())
-        enrol(team, "ACC-1", "Ada", writer=1)
-        # the fake model's scores are crude: decide on its global thresholds, not per-signatory ones
-        team.sue.set_thresholds(adapt_per_signatory=False)
+        team = make_gui_team(root)
         files = root / "files"
         files.mkdir()
         for v in (1, 2, 3):
@@ -128,7 +125,9 @@ def open_registration(qtbot, world, runner, user):
     return dlg
 
 
-def test_registration_with_quality_verdicts_and_a_second_supervisors_approval(qtbot, world, runner):
+def test_registration_with_quality_verdicts_and_a_second_supervisors_approval(qtbot, world, runner, monkeypatch):
+    from chequeverify.gui import confirm
+
     sue = open_registration(qtbot, world, runner, "sue")
     sue.new_account()
     sue.number.setText("ACC-9")
@@ -183,6 +182,10 @@ def test_registration_with_quality_verdicts_and_a_second_supervisors_approval(qt
     qtbot.waitUntil(lambda: len(sue.verdicts) == 1 and not runner.busy, timeout=20_000)
     assert sue.verdicts[0].ok and sue.verdicts[0].warning
     assert "unlike the signatory's other 3 specimens" in sue.verdicts[0].text
+    # a flagged specimen is left out unless ticked, and then added only after a confirmation
+    assert not sue.verdict_checks[0].isChecked() and not sue.add_checked_button.isEnabled()
+    sue.verdict_checks[0].setChecked(True)
+    monkeypatch.setattr(confirm, "ask", lambda *a, **k: True)
     sue.add_checked()
     qtbot.waitUntil(lambda: not runner.busy and any(r.status == "pending" for r in sue.detail.signatories[0].references),
                     timeout=10_000)  # fmt: skip
@@ -196,7 +199,10 @@ def test_registration_with_quality_verdicts_and_a_second_supervisors_approval(qt
     assert len(row.findChildren(SignatureTile)) == 1 + 3  # the new specimen beside Zoe's three approved ones
 
 
-def test_an_override_of_a_reject_waits_for_another_supervisor(qtbot, world, runner):
+def test_an_override_of_a_reject_waits_for_another_supervisor(qtbot, world, runner, monkeypatch):
+    from chequeverify.gui import confirm
+
+    monkeypatch.setattr(confirm, "ask", lambda *a, **k: True)  # "Pay this cheque against the model's REJECT?"
     team = world.team
     team.sue.set_thresholds(accept=0.999, reject=0.99)  # whatever the fake model says, it is a REJECT
     try:
@@ -311,13 +317,17 @@ def test_audit_view_filters_exports_and_checks_the_chain(qtbot, world, runner, t
     dlg.check_chain()
     qtbot.waitUntil(lambda: dlg.last_check is not None, timeout=10_000)
     assert dlg.last_check.ok and "verifies" in dlg.chain.text()
+    assert f"head {dlg.last_check.anchor}" in dlg.chain.text()  # the anchor to keep outside the workspace
 
 
 # --- thresholds ----------------------------------------------------------------------------------
 
 
-def test_thresholds_preview_the_effect_before_saving(qtbot, world, runner):
+def test_thresholds_preview_the_effect_before_saving(qtbot, world, runner, monkeypatch):
+    from chequeverify.gui import confirm
     from chequeverify.gui.settings import ThresholdsDialog, outcome_counts
+
+    monkeypatch.setattr(confirm, "ask", lambda *a, **k: True)  # a lower reject than in force is confirmed
 
     session = world.team.ws.login("sue", PASSWORDS["sue"])
     dlg = ThresholdsDialog(session, runner)

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 
 from chequeverify.gui import theme
 
-_AMOUNT_RE = QRegularExpression(r"^\s*\d{0,12}([.,]\d{0,2})?\s*$")
+#: digits and a decimal point only: a decimal comma ("250,50") is ambiguous with a thousands separator
+_AMOUNT_RE = QRegularExpression(r"^\s*\d{0,12}(\.\d{0,2})?\s*$")
 
 
 def mandate_uses_amount(mandate: str) -> bool:

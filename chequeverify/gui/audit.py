@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QSettings, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, QSettings, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,6 +39,20 @@ EVENT_KINDS = ("", "login", "login_failed", "logout", "account_added", "signator
                "permission_denied", "user_added", "mandate_changed")  # fmt: skip
 
 
+class _OpenAtToday(QObject):
+    """While a date edit shows "any" (its minimum date), its calendar opens at today's month, not January 2000."""
+
+    def __init__(self, edit: QDateEdit) -> None:
+        super().__init__(edit)
+        self.edit = edit
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Show and self.edit.date() == self.edit.minimumDate():
+            today = QDate.currentDate()
+            obj.setCurrentPage(today.year(), today.month())
+        return False
+
+
 def _date_edit() -> QDateEdit:
     d = QDateEdit()
     d.setCalendarPopup(True)
@@ -47,6 +61,7 @@ def _date_edit() -> QDateEdit:
     d.setSpecialValueText("any")
     d.setDate(d.minimumDate())
     d.setMinimumWidth(110)
+    d.calendarWidget().installEventFilter(_OpenAtToday(d))
     return d
 
 
@@ -87,8 +102,12 @@ class AuditDialog(ShowsJobErrors, QDialog):
 
     loaded = Signal(str)
 
-    def __init__(self, session, runner: Runner, settings: QSettings, parent: QWidget | None = None) -> None:
+    def __init__(self, session, runner: Runner, settings: QSettings, parent: QWidget | None = None, *,
+                 rights: frozenset | None = None) -> None:  # fmt: skip
+        """``rights``: the user's (else asked of the session): without ``history`` (an admin) there is no Decisions tab."""
         super().__init__(parent)
+        # admins audit events and export reports; verified cheques and their decisions are not theirs to see
+        self.shows_decisions = ("history" in rights) if rights is not None else bool(session.can("history"))
         self.setWindowTitle("Audit — chequeverify")
         self.setWindowIcon(icons.app_icon())
         self.session = session
@@ -151,7 +170,16 @@ class AuditDialog(ShowsJobErrors, QDialog):
         dh.resizeSection(3, 170)
         self.decisions_view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.events_view.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
-        self.tabs.addTab(self.decisions_view, "Decisions")
+        if self.shows_decisions:
+            self.tabs.addTab(self.decisions_view, "Decisions")
+        else:
+            self.decisions_view.hide()
+            self.decision.hide()
+            self.role_note = QLabel("You see the audit log's events and can export the audit reports. Verified "
+                                    "cheques and the decisions on them are shown to supervisors only.")  # fmt: skip
+            self.role_note.setObjectName("Muted")
+            self.role_note.setWordWrap(True)
+            lay.addWidget(self.role_note)
         self.tabs.addTab(self.events_view, "Events")
         self.tabs.currentChanged.connect(self._tab_changed)
         lay.addWidget(self.tabs, 1)
@@ -162,6 +190,7 @@ class AuditDialog(ShowsJobErrors, QDialog):
         self.chain = QLabel("The audit log is hash-chained: any altered, inserted or removed row breaks the chain.")
         self.chain.setObjectName("Muted")
         self.chain.setWordWrap(True)
+        self.chain.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # to copy the head anchor
         self.count = QLabel("")
         self.count.setObjectName("Muted")
         self.csv_button = QPushButton("Export CSV…")
@@ -179,8 +208,8 @@ class AuditDialog(ShowsJobErrors, QDialog):
         self.last_export = None
         self.last_check = None
         self.last_error: BaseException | None = None
-        self._tab_changed(0)
-        self.decisions_view.setFocus()
+        self._tab_changed(self.tabs.currentIndex())
+        (self.decisions_view if self.shows_decisions else self.events_view).setFocus()
         self.refresh()
 
     def _table(self, model: QStandardItemModel) -> QTableView:
@@ -200,9 +229,12 @@ class AuditDialog(ShowsJobErrors, QDialog):
         view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
         return view
 
-    def _tab_changed(self, index: int) -> None:
-        self.decision.setVisible(index == 0)
-        self.kind.setVisible(index == 1)
+    def _on_decisions(self) -> bool:
+        return self.tabs.currentWidget() is self.decisions_view
+
+    def _tab_changed(self, _index: int) -> None:
+        self.decision.setVisible(self._on_decisions())
+        self.kind.setVisible(not self._on_decisions())
         self._update_count()
 
     def _filters(self, which: str) -> dict:
@@ -216,7 +248,7 @@ class AuditDialog(ShowsJobErrors, QDialog):
         return f
 
     def refresh(self) -> None:
-        for which in ("decisions", "events"):
+        for which in (("decisions", "events") if self.shows_decisions else ("events",)):
             self._submit(_load, self.session, which, self._filters(which), name=f"audit-{which}",
                                on_done=lambda rows, w=which: self._fill(w, rows))  # fmt: skip
 
@@ -255,7 +287,7 @@ class AuditDialog(ShowsJobErrors, QDialog):
         self.loaded.emit(which)
 
     def _update_count(self) -> None:
-        n = (self.decisions_model if self.tabs.currentIndex() == 0 else self.events_model).rowCount()
+        n = (self.decisions_model if self._on_decisions() else self.events_model).rowCount()
         self.count.setText(f"{n} row{'s' if n != 1 else ''}   ")
 
     # --- exports and the chain --------------------------------------------------------
@@ -278,8 +310,9 @@ class AuditDialog(ShowsJobErrors, QDialog):
 
     def _exported(self, summary) -> None:
         self.last_export = summary
+        head = f"\nhead {summary.anchor}  (the audit log's head as of this report)" if summary.anchor else ""
         self.chain.setText(f"Exported {summary.cheques} cheque{'s' if summary.cheques != 1 else ''} to "
-                           f"{summary.path} ({summary.format.upper()}).")  # fmt: skip
+                           f"{summary.path} ({summary.format.upper()}).{head}")  # fmt: skip
         self.chain.setStyleSheet(f"color: {theme.INK};")
         self.loaded.emit("export")
         self.refresh()
@@ -291,10 +324,14 @@ class AuditDialog(ShowsJobErrors, QDialog):
     def _checked(self, check) -> None:
         self.last_check = check
         if check.ok:
-            self.chain.setText(f"✓  The audit chain verifies: {check.rows} rows, none altered, inserted or removed.")
+            head = (f"\nhead {check.anchor}  (an anchor: keep it outside the workspace, e.g. on the day's "
+                    "filed report; `chequeverify audit verify --anchor` checks it later)") if check.anchor else ""
+            self.chain.setText(f"✓  The audit chain verifies: {check.rows} rows, none altered, inserted or "
+                               f"removed.{head}")  # fmt: skip
             self.chain.setStyleSheet(f"color: {theme.ACCEPT}; font-weight: 600;")
         else:
-            self.chain.setText(f"✗  The audit chain is broken at row {check.first_bad_seq}: {check.problem}")
+            where = f" at row {check.first_bad_seq}" if check.first_bad_seq is not None else ""
+            self.chain.setText(f"✗  The audit chain is broken{where}: {check.problem}")
             self.chain.setStyleSheet(f"color: {theme.REJECT}; font-weight: 600;")
         self.loaded.emit("check")
         self.refresh()

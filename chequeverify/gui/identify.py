@@ -27,7 +27,7 @@ class IdentifyDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Who signed this? — chequeverify")
         self.setWindowIcon(icons.app_icon())
-        self.resize(700, 560)
+        self.resize(760, 560)
         self.identification = ident
         lay = QVBoxLayout(self)
         lay.setContentsMargins(18, 16, 18, 14)
@@ -36,10 +36,20 @@ class IdentifyDialog(QDialog):
         query = SignatureTile(size=QSize(260, 100), caption="Signature searched")
         query.set_image(images.get("query"))
         top.addWidget(query)
+        # each candidate is judged by its own accept threshold (the model's row for its number of
+        # references, or the workspace's pair), exactly as verification would judge it
+        own_accepts = {round(c.accept, 3) for c in ident.candidates if math.isfinite(c.accept)}
+        if len(own_accepts) == 1:
+            rule = f"A score at or above {next(iter(own_accepts)):.3f} is a match (the accept threshold)."
+        elif own_accepts:
+            rule = ("Each signatory is a match at or above its own accept threshold (the model's for its number "
+                    "of references), shown under its name.")  # fmt: skip
+        else:
+            rule = f"A score at or above {ident.accept:.3f} is a match at the accept threshold."
         summary = QLabel(
             f"<b>{len(ident.candidates)} best matches</b> among {ident.signatories_searched} signatories "
             f"({ident.references_searched} approved references), model {ident.model_id}, "
-            f"{ident.elapsed_ms:.0f} ms.<br>A score at or above {ident.accept:.3f} is a match at the accept threshold."
+            f"{ident.elapsed_ms:.0f} ms.<br>{rule}"
         )
         summary.setWordWrap(True)
         summary.setTextFormat(Qt.TextFormat.RichText)
@@ -47,8 +57,9 @@ class IdentifyDialog(QDialog):
         lay.addLayout(top)
         top = ident.candidates[0] if ident.candidates else None
         if not ident.watchlist_hits and top is not None and top.watchlist:
+            bar = top.accept if math.isfinite(top.accept) else ident.accept
             note = QLabel(f"The closest match is on a watch-list of known forgers: {top.signatory} ({top.account}), "
-                          f"score {top.score:.3f}, below the accept threshold. Look closely.")  # fmt: skip
+                          f"score {top.score:.3f}, below its accept threshold ({bar:.3f}). Look closely.")  # fmt: skip
             note.setWordWrap(True)
             note.setStyleSheet(f"background: {theme.TINTS['referred']}; color: {theme.REFER}; font-weight: 600;"
                                "border-radius: 6px; padding: 8px;")  # fmt: skip
@@ -72,13 +83,23 @@ class IdentifyDialog(QDialog):
             grid.addWidget(h, 0, col)
         reject = float(images.get("reject", ident.accept - 0.1))
         # each candidate against its own thresholds (as verification would judge it), on one shared axis
-        own = [(c.accept, c.reject) if math.isfinite(c.accept) else (ident.accept, reject) for c in ident.candidates]
-        scale = score_scale(ident.accept, reject, *[c.score for c in ident.candidates], *[v for t in own for v in t])
+        own = [(c.accept, c.reject if math.isfinite(c.reject) else reject) if math.isfinite(c.accept)
+               else (ident.accept, reject) for c in ident.candidates]  # fmt: skip
+        first = own[0] if own else (ident.accept, reject)
+        scale = score_scale(*first, *[c.score for c in ident.candidates], *[v for t in own for v in t])
         self.rows: list[tuple[QLabel, ScoreBar]] = []
         for i, (c, (c_accept, c_reject)) in enumerate(zip(ident.candidates, own), start=1):
             rank = QLabel(str(c.rank))
             rank.setFont(theme.font(2, bold=True))
+            match = c.score >= c_accept if math.isfinite(c.score) else False
+            # the threshold under each name only when they differ (else the summary above says it once)
+            line = (f"{c.references} ref{'s' if c.references != 1 else ''} · match at ≥ {c_accept:.3f}"
+                    if len(own_accepts) > 1 else "")  # fmt: skip
+            verdict = (f"<span style='color:{theme.ACCEPT if not c.watchlist else theme.REJECT}; font-weight:600'>"
+                       f"✓ a match</span>" if match else "")  # fmt: skip
+            third = " · ".join(t for t in (verdict, line) if t)
             who = QLabel(f"<b>{c.signatory}</b><br><span style='color:{theme.MUTED}'>{c.account} · {c.holder}</span>"
+                         + (f"<br><span style='color:{theme.MUTED}'>{third}</span>" if third else "")
                          + (f"<br><span style='color:{theme.REJECT}; font-weight:600'>watch-list</span>"
                             if c.watchlist else ""))  # fmt: skip
             who.setTextFormat(Qt.TextFormat.RichText)

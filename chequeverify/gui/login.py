@@ -7,6 +7,7 @@ inline, without a pop-up, so the clerk simply types again.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -111,6 +112,7 @@ class LoginDialog(QDialog):
         self.message = QLabel("")
         self.message.setObjectName("InlineError")
         self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
         outer.addWidget(self.message)
 
         where = QLabel(f"Workspace: {self.folder}")
@@ -166,9 +168,19 @@ class LoginDialog(QDialog):
             self.message.setStyleSheet(f"color: {theme.MUTED};")
             self.message.setText(text)
 
-    def _error(self, text: str) -> None:
+    def _error(self, text: str, hint: str | None = None) -> None:
+        """The failure in red, and what to do about it under it, both wrapped in full (the dialog grows to fit)."""
         self.message.setStyleSheet(f"color: {theme.REJECT};")
-        self.message.setText(text)
+        body = html.escape(text, quote=False)
+        if hint:
+            body += f"<br><span style='color:{theme.MUTED}'>{html.escape(hint, quote=False)}</span>"
+        self.message.setText(body)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Let the (fixed-width) dialog take the height its wrapped message needs."""
+        self.layout().activate()
+        self.adjustSize()
 
     # --- flow -----------------------------------------------------------------------------
     def _opened(self, result) -> None:
@@ -217,7 +229,7 @@ class LoginDialog(QDialog):
     def _failed(self, exc: BaseException, details: str) -> None:
         self._set_busy(False)
         if isinstance(exc, ChequeVerifyError):
-            self._error(str(exc))
+            self._error(exc.message, exc.hint)
             self.password.selectAll()
             self.password.setFocus()
         else:

@@ -35,14 +35,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from chequeverify.errors import ChequeVerifyError, SignatureNotFound
+from chequeverify.errors import ChequeVerifyError, SignatureNotFound, UnreadableScan
 from chequeverify.gui import icons, jobs, theme
 from chequeverify.gui.account import AccountPicker
 from chequeverify.gui.errors import describe, show_error
 from chequeverify.gui.queue import (
     SCAN_SUFFIXES,
-    STATE_LABELS,
-    STATES,
+    STATUS_LABELS,
+    STATUSES,
     ChequeQueueModel,
     QueueFilter,
     QueueItem,
@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.paused = False
         self.current: QueueItem | None = None
         self._images: OrderedDict[Path, QImage] = OrderedDict()
+        self._loading_images: set[Path] = set()  # pages being (re-)read on a worker, asked for once each
         self._ref_images: dict[int, QImage] = {}
         self._batch_total = 0
         self._batch_done = 0
@@ -144,9 +145,12 @@ class MainWindow(QMainWindow):
         self.act_pause = self._action("&Pause processing", self.toggle_pause, "Ctrl+P", "pause")
         self.act_next = self._action("&Next cheque", self.next_cheque, "Ctrl+Down", "next")
         self.act_prev = self._action("&Previous cheque", self.previous_cheque, "Ctrl+Up", "previous")
-        self.act_accept = self._action("&Accept", lambda: self.results.request("ACCEPT"), SHORTCUTS["ACCEPT"])
-        self.act_refer = self._action("&Refer", lambda: self.results.request("REFER"), SHORTCUTS["REFER"])
-        self.act_reject = self._action("Re&ject", lambda: self.results.request("REJECT"), SHORTCUTS["REJECT"])
+        self.act_next_undecided = self._action("Next &undecided cheque", self.next_undecided, "Ctrl+Shift+Down",
+                                               None, "The next cheque nobody has decided on yet "
+                                               "(from the top again after the last)")  # fmt: skip
+        self.act_accept = self._action("&Accept", lambda: self._request("ACCEPT"), SHORTCUTS["ACCEPT"])
+        self.act_refer = self._action("&Refer", lambda: self._request("REFER"), SHORTCUTS["REFER"])
+        self.act_reject = self._action("Re&ject", lambda: self._request("REJECT"), SHORTCUTS["REJECT"])
         self.act_identify = self._action("&Who signed this?", self.identify, "Ctrl+I", "identify",
                                          "Find the best-matching signatories over the whole workspace")  # fmt: skip
         self.act_reverify = self._action("&Verify again", self.reverify, "F5", "refresh")
@@ -192,7 +196,7 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&Cheque")
         m.addActions([self.act_accept, self.act_refer, self.act_reject])
         m.addSeparator()
-        m.addActions([self.act_next, self.act_prev, self.act_pause])
+        m.addActions([self.act_next, self.act_prev, self.act_next_undecided, self.act_pause])
         m.addSeparator()
         m.addActions([self.act_identify, self.act_reverify, self.act_reset_box, self.act_add_specimen])
         m.addSeparator()
@@ -254,8 +258,11 @@ class MainWindow(QMainWindow):
         self.state_filter = QComboBox()
         self.state_filter.setAccessibleName("Show")
         self.state_filter.addItem("All", None)
-        for s in STATES:
-            self.state_filter.addItem(STATE_LABELS[s], s)
+        for s in STATUSES:
+            self.state_filter.addItem(STATUS_LABELS[s], s)
+        # as narrow as "All (16)": the longer labels show in full in the list
+        self.state_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.state_filter.setMinimumContentsLength(8)
         self.state_filter.currentIndexChanged.connect(self._filter_changed)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by file or account")
@@ -281,7 +288,7 @@ class MainWindow(QMainWindow):
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
-        hh.resizeSection(0, 100)
+        hh.resizeSection(0, 104)
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         hh.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         hh.setHighlightSections(False)
@@ -372,9 +379,11 @@ class MainWindow(QMainWindow):
         rl.addWidget(self.results, 1)
         right.setMinimumWidth(380)
         split.addWidget(right)
+        # extra width is shared by the cheque and the evidence (bigger reference tiles on a large
+        # screen); the queue keeps its width
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
-        split.setStretchFactor(2, 0)
+        split.setStretchFactor(2, 1)
         split.setSizes([330, 640, 470])
         self.splitter = split
         wrap = QWidget()
@@ -407,7 +416,7 @@ class MainWindow(QMainWindow):
         for a in (self.act_open, self.act_open_folder, self.act_pause, self.act_reverify, self.act_reset_box):
             a.setVisible(verifies)
         self.act_identify.setVisible(can("identify"))
-        self.results.set_can_decide(can("decide"))
+        self.results.set_can_decide(can("decide"), may_change_decisions=can("approve_override"))
         for a in (self.act_accept, self.act_refer, self.act_reject):
             a.setEnabled(can("decide"))
         if self.user is not None:
@@ -585,7 +594,8 @@ class MainWindow(QMainWindow):
         it.error = None
         self.model.changed(it)
         if it is self.current:
-            self.results.show_busy("Verifying…" if it.account else "Reading the cheque…")
+            self._show_busy(it)
+            self._update_actions()
         if it.account:
             known = frozenset(self._ref_images)
             self.runner.submit(jobs.verify, self.session, it.path, it.account, it.amount, it.box, known_refs=known,
@@ -633,10 +643,9 @@ class MainWindow(QMainWindow):
         it.busy = False
         it.error = exc
         it.verification = None
-        if isinstance(exc, SignatureNotFound) and it.path not in self._images:
-            # show the scan anyway: the clerk can draw the signature box by hand
-            self.runner.submit(jobs.page_image, it.path, name="image",
-                               on_done=lambda img, it=it: self._image_loaded(it, img), on_error=lambda e, d: None)  # fmt: skip
+        if isinstance(exc, SignatureNotFound) or it is self.current:
+            # show the scan anyway: without a signature found the clerk draws the box by hand
+            self._load_page(it)
         if it is self.current:
             self._show_item(it)
         if not isinstance(exc, ChequeVerifyError):
@@ -655,7 +664,7 @@ class MainWindow(QMainWindow):
             self.progress.setRange(0, total)
             self.progress.setValue(self._batch_done)
         counts = self.model.counts()
-        parts = [f"{counts[s]} {STATE_LABELS[s].lower()}" for s in STATES if counts[s]]
+        parts = [f"{counts[s]} {STATUS_LABELS[s].lower()}" for s in STATUSES if counts[s]]
         if active:
             head = (f"Paused — {self._batch_done} of {total} processed" if self.paused
                     else f"Processing {self._batch_done + 1} of {total}…")  # fmt: skip
@@ -665,7 +674,7 @@ class MainWindow(QMainWindow):
         for i in range(self.state_filter.count()):
             s = self.state_filter.itemData(i)
             n = len(items) if s is None else counts[s]
-            label = "All" if s is None else STATE_LABELS[s]
+            label = "All" if s is None else STATUS_LABELS[s]
             self.state_filter.setItemText(i, f"{label} ({n})")
 
     def queue_idle(self) -> bool:
@@ -683,9 +692,7 @@ class MainWindow(QMainWindow):
             return
         it = item_at(current)
         if it is not None and it is not self.current:
-            self.current = it
-            self._show_item(it)
-            self._update_actions()
+            self._set_current(it)
 
     def select_item(self, it: QueueItem) -> None:
         row = self.model.row_of(it)
@@ -701,9 +708,17 @@ class MainWindow(QMainWindow):
         )
         self.table.scrollTo(index)
         if self.current is not it:
-            self.current = it
-            self._show_item(it)
-            self._update_actions()
+            self._set_current(it)
+
+    def _set_current(self, it: QueueItem) -> None:
+        """Show ``it``. The reason field is per cheque: the one left keeps its draft, ``it`` gets its own."""
+        previous = self.current
+        if previous is not None:
+            previous.reason_draft = self.results.reason.text()
+        self.current = it
+        self.results.set_reason(it.reason_draft)
+        self._show_item(it)
+        self._update_actions()
 
     def _visible_items(self) -> list[QueueItem]:
         return [item_at(self.proxy.index(r, 0)) for r in range(self.proxy.rowCount())]
@@ -719,6 +734,18 @@ class MainWindow(QMainWindow):
                 return
         if not undecided:
             self.statusBar().showMessage("This is the last cheque in the list.", 3000)
+
+    def next_undecided(self) -> None:
+        """The next cheque in the list nobody has decided on, from the top again after the last."""
+        items = self._visible_items()
+        if not items:
+            return
+        start = items.index(self.current) + 1 if self.current in items else 0
+        for it in items[start:] + items[:start]:
+            if it is not self.current and not it.decided:
+                self.select_item(it)
+                return
+        self.statusBar().showMessage("Every cheque in the list has been decided.", 4000)
 
     def previous_cheque(self) -> None:
         items = self._visible_items()
@@ -745,14 +772,13 @@ class MainWindow(QMainWindow):
             if self.viewer.property("path") != str(it.path):
                 self.viewer.set_image(image)
                 self.viewer.setProperty("path", str(it.path))
-        elif not it.busy and it.error is None and (it.verification is not None or it.located_box is not None):
+        elif self.viewer.property("path") == str(it.path) and self.viewer.has_image():
+            pass  # still on screen: only the cache let it go
+        else:
             self.viewer.set_image(None)
             self.viewer.setProperty("path", None)
-            self.runner.submit(jobs.reread_image, self.session, it.path, it.box or it.located_box, name="image",
-                               on_done=lambda img, it=it: self._image_loaded(it, img))  # fmt: skip
-        elif self.viewer.property("path") != str(it.path):
-            self.viewer.set_image(None)
-            self.viewer.setProperty("path", None)
+            if not it.busy:  # (a running job brings the page with its result)
+                self._load_page(it)
         box = it.box or it.located_box
         v = it.verification
         colour = theme.decision_colour(str(v.final_decision)).name() if v is not None else theme.FOCUS
@@ -760,24 +786,33 @@ class MainWindow(QMainWindow):
         self.viewer.set_box(box, label=label, colour=colour)
         # no box (none found): dragging on the page draws one
         self.viewer.drawing = box is None
-        if isinstance(it.error, SignatureNotFound):
+        if it.path in self._loading_images and not self.viewer.has_image():
+            self.box_hint.setText("Loading the cheque's page…")
+            self.box_hint.setStyleSheet("")
+        elif isinstance(it.error, SignatureNotFound) and self.viewer.has_image():
             self.box_hint.setText("No signature was found on this cheque. Drag on the page to draw a box around "
                                   "the signature: the cheque is then verified with your box.")  # fmt: skip
             self.box_hint.setStyleSheet(f"color: {theme.REFER}; font-weight: 600;")
+        elif it.error is not None and not self.viewer.has_image():
+            self.box_hint.setText("The cheque's page cannot be shown.")
+            self.box_hint.setStyleSheet("")
         else:
             self.box_hint.setText(BOX_HINT)
             self.box_hint.setStyleSheet("")
         notes = []
         if it.busy:
-            notes.append("verifying…" if it.account else "reading…")
+            notes.append(it.detail)
         elif v is not None:
             loc = v.located
             notes.append(f"cheque {v.cheque_id} · {loc.layout} layout" + (" · box corrected" if loc.corrected else ""))
         self.file_note.setText("   " + " · ".join(notes))
         if it.busy:
-            self.results.show_busy("Verifying…" if it.account else "Reading the cheque…")
+            self._show_busy(it)
         elif it.error is not None:
-            self.results.show_error(describe(it.error))
+            if isinstance(it.error, ChequeVerifyError):
+                self.results.show_error(it.error)
+            else:
+                self.results.show_error(describe(it.error))
         elif v is not None:
             imgs = dict(self._ref_images)
             imgs["query"] = it.signature
@@ -791,11 +826,47 @@ class MainWindow(QMainWindow):
             self.results.show_busy("Waiting in the queue…")
         self._update_actions()
 
+    def _show_busy(self, it: QueueItem) -> None:
+        """``it`` (the current cheque) is being worked on: its old evidence may stay, its decision may not."""
+        v = it.verification
+        same = v is not None and self.results.evidence_of == v.cheque_id
+        if it.deciding:
+            self.results.show_busy("Recording your decision…", keep_evidence=same, status="Recording your decision…")
+            return
+        text = ("Verifying again…" if same else "Verifying…") if it.account else "Reading the cheque…"
+        self.results.show_busy(text, keep_evidence=same)
+
+    def _load_page(self, it: QueueItem) -> None:
+        """Read ``it``'s page on a worker when it is not in the cache (it was evicted, or never came)."""
+        if it.path in self._images or it.path in self._loading_images or isinstance(it.error, UnreadableScan):
+            return
+        if it.error is not None:
+            # a cheque in error (no signature found…): the scan alone, as the imaging layer reads it
+            job, args = jobs.page_image, (it.path,)
+        elif it.verification is not None or it.located_box is not None:
+            job, args = jobs.reread_image, (self.session, it.path, it.box or it.located_box)
+        else:
+            return  # not read yet: its turn in the queue brings the page
+        self._loading_images.add(it.path)
+
+        def failed(exc: BaseException, details: str, it=it) -> None:
+            self._loading_images.discard(it.path)
+            if it is self.current:
+                self._show_item(it)
+                self.statusBar().showMessage(f"The page of {it.name} cannot be shown: {describe(exc)}", 10000)
+            if not isinstance(exc, ChequeVerifyError):
+                self.show_error(exc, details)
+
+        self.runner.submit(job, *args, name="image", on_done=lambda img, it=it: self._image_loaded(it, img),
+                           on_error=failed)  # fmt: skip
+
     def _image_loaded(self, it: QueueItem, image: QImage) -> None:
+        self._loading_images.discard(it.path)
         self._cache_image(it.path, image)
         if it is self.current:
             self.viewer.setProperty("path", None)
             self._show_item(it)
+        self.updated.emit()
 
     def _update_empty(self) -> None:
         if self.model.rowCount():
@@ -827,12 +898,14 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         it = self.current
         have = it is not None
-        verified = have and it.verification is not None
+        # something to decide: this cheque's result is on screen and no job is changing it
+        decidable = (have and it.verification is not None and not it.busy and self.results.can_decide_now()
+                     and self.results.verification is it.verification)  # fmt: skip
         self.act_identify.setEnabled(have and not it.busy and it.error is None and "identify" in self.rights)
         self.act_reverify.setEnabled(have and not it.busy and bool(it.account))
         self.act_reset_box.setEnabled(have and it.box is not None and not it.busy)
         for a in (self.act_accept, self.act_refer, self.act_reject):
-            a.setEnabled(bool(verified) and "decide" in self.rights)
+            a.setEnabled(bool(decidable) and "decide" in self.rights)
         self.act_zoom_box.setEnabled(have)
         self.act_add_specimen.setEnabled(self._specimen_signatory(it) is not None and "register" in self.rights)
 
@@ -907,21 +980,34 @@ class MainWindow(QMainWindow):
     # =========================================================================
     # decisions
     # =========================================================================
+    def _request(self, decision: str) -> None:
+        """A decision's shortcut or menu entry."""
+        it = self.current
+        if it is not None and it.busy:
+            self.statusBar().showMessage(f"{it.name}: your decision is being recorded." if it.deciding else
+                                         f"{it.name} is being verified: decide once its result is shown.", 5000)  # fmt: skip
+            return
+        self.results.request(decision)
+
     def decide(self, decision: str, reason: str) -> None:
         it = self.current
         if it is None or it.verification is None or it.busy:
             return
         v = it.verification
-        it.busy = True
+        if self.results.verification is not v:  # the panel shows another result: never decide on what is not shown
+            return
+        it.busy = it.deciding = True
         self.model.changed(it)
         for b in self.results.buttons.values():
             b.setEnabled(False)
+        self._update_actions()
         self.runner.submit(jobs.decide, self.session, v.cheque_id, decision, reason, name="decide",
                            on_done=lambda d, it=it: self._decided(it, d),
                            on_error=lambda e, dt, it=it: self._decide_failed(it, e, dt))  # fmt: skip
 
     def _decided(self, it: QueueItem, decision) -> None:
-        it.busy = False
+        it.busy = it.deciding = False
+        it.reason_draft = ""  # used: it never comes back, on this cheque or another
         if it.verification is not None and it.verification.cheque_id == decision.cheque_id:
             it.verification = dataclasses.replace(it.verification, final=decision)
         self.model.changed(it)
@@ -938,7 +1024,7 @@ class MainWindow(QMainWindow):
         self.updated.emit()
 
     def _decide_failed(self, it: QueueItem, exc: BaseException, details: str) -> None:
-        it.busy = False
+        it.busy = it.deciding = False
         self.model.changed(it)
         if it is self.current:
             self._show_item(it)  # the reason the clerk typed is kept in the field

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from chequeverify.errors import ChequeVerifyError
-from chequeverify.gui import icons, theme
+from chequeverify.gui import confirm, icons, theme
 from chequeverify.gui.errors import ShowsJobErrors, show_error
 from chequeverify.gui.qtimage import grey_to_qimage, qimage_to_grey
 from chequeverify.gui.viewer import ChequeViewer
@@ -100,14 +100,57 @@ def _load_pending(session, with_overrides: bool):
             approved[r.id] = [grey_to_qimage(a.image) for a in sig.references if a.status in ("active", "retiring")
                               ][:APPROVED_SHOWN]  # fmt: skip
     overrides = session.pending_overrides() if with_overrides else []
-    cheques = {}
+    cheques: dict[int, OverrideEvidence] = {}
     for o in overrides:
         try:
-            v = session.get_cheque(o.cheque_id)
-            cheques[o.cheque_id] = (v, grey_to_qimage(v.query_image))
-        except ChequeVerifyError:
-            pass
+            cheques[o.cheque_id] = _override_evidence(session.get_cheque(o.cheque_id))
+        except ChequeVerifyError as exc:
+            cheques[o.cheque_id] = OverrideEvidence(None, None, (), (), (), error=str(exc))
     return refs, _ref_images(refs), overrides, cheques, approved
+
+
+@dataclass
+class SignatoryEvidence:
+    """One signatory the cheque was scored against, with its specimens as the checker compares them."""
+
+    name: str
+    panel: str | None
+    score: float
+    decision: str
+    accept: float
+    reject: float
+    valid: bool
+    attributed: bool
+    references: list[tuple[float, QImage]]  # (the query's score against this specimen, its image)
+    note: str = ""
+
+
+@dataclass
+class OverrideEvidence:
+    """What a checker needs to see before paying a cheque the model rejected (built on a worker)."""
+
+    verification: object | None
+    query: QImage | None
+    signatories: tuple[SignatoryEvidence, ...]
+    reasons: tuple[str, ...]
+    watchlist_hits: tuple
+    error: str = ""
+
+
+#: specimens shown per signatory beside the cheque's signature
+EVIDENCE_REFERENCES = 5
+
+
+def _override_evidence(v) -> OverrideEvidence:
+    """The cheque's signature, the signatories it was scored against (attributed ones, else the best), reasons."""
+    shown = [s for s in v.signatories if s.attributed] or list(v.signatories[:1])
+    sigs = tuple(
+        SignatoryEvidence(s.name, s.panel, s.score, str(s.decision), s.accept, s.reject, s.valid, s.attributed,
+                          [(r.score, grey_to_qimage(r.image)) for r in s.references[:EVIDENCE_REFERENCES]], s.note)
+        for s in shown
+    )  # fmt: skip
+    return OverrideEvidence(v, grey_to_qimage(v.query_image), sigs, tuple(v.reasons),
+                            tuple(getattr(v, "watchlist_hits", ()) or ()))  # fmt: skip
 
 
 @dataclass
@@ -379,7 +422,7 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
     def _failed(self, exc: BaseException, details: str) -> None:
         """A failed job is shown over this window, and its buttons come back."""
         super()._failed(exc, details)
-        good = any(v.ok for v in self.verdicts) and self._batch is not None
+        good = bool(self.chosen()) and self._batch is not None
         self.add_checked_button.setEnabled(good)
         self.discard_button.setEnabled(bool(self.verdicts))
 
@@ -469,27 +512,40 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         self.sig_name.setPlaceholderText("New signatory's name")
         self.sig_panel_edit = QLineEdit()
         self.sig_panel_edit.setPlaceholderText("Panel (optional)")
-        self.sig_panel_edit.setMaximumWidth(120)
+        self.sig_panel_edit.setFixedWidth(self.sig_panel_edit.fontMetrics().horizontalAdvance("Panel (optional)") + 24)
+        # an open-ended authority is the common case: a date is only taken when its box is ticked,
+        # and the calendar then opens at today (not at some minimum date standing for "none")
+        self.sig_from_on = QCheckBox("from")
+        self.sig_until_on = QCheckBox("until")
         self.sig_from = QDateEdit()
         self.sig_until = QDateEdit()
-        for d in (self.sig_from, self.sig_until):
+        for on, d in ((self.sig_from_on, self.sig_from), (self.sig_until_on, self.sig_until)):
             d.setCalendarPopup(True)
             d.setDisplayFormat("yyyy-MM-dd")
-            d.setSpecialValueText("—")
-            d.setMinimumDate(QDate(2000, 1, 1))
-            d.setDate(d.minimumDate())
-        self.sig_from.setToolTip("Valid from (— = no start)")
-        self.sig_until.setToolTip("Valid until (— = no end)")
+            d.setEnabled(False)
+            d.setStyleSheet(f"QDateEdit:disabled {{ color: {theme.FAINT}; }}")  # unticked: the date is not used
+            on.toggled.connect(d.setEnabled)
+        self.sig_from_on.setToolTip("Tick to give the date the signing authority starts (unticked: no start)")
+        self.sig_until_on.setToolTip("Tick to give the last day of the signing authority (unticked: no end)")
+        self._reset_signatory_form()
         self.add_sig_button = QPushButton("Add signatory")
         self.add_sig_button.clicked.connect(self.add_signatory)
-        add.addWidget(self.sig_name, 2)
+        # two lines: who, then the signing authority's dates and the button
+        add.addWidget(self.sig_name, 1)
         add.addWidget(self.sig_panel_edit)
-        add.addWidget(QLabel("from"))
-        add.addWidget(self.sig_from)
-        add.addWidget(QLabel("until"))
-        add.addWidget(self.sig_until)
-        add.addWidget(self.add_sig_button)
         self.sig_panel.body.addLayout(add)
+        dates = QHBoxLayout()
+        validity = QLabel("Signing authority:")
+        validity.setObjectName("Muted")
+        dates.addWidget(validity)
+        dates.addWidget(self.sig_from_on)
+        dates.addWidget(self.sig_from)
+        dates.addSpacing(6)
+        dates.addWidget(self.sig_until_on)
+        dates.addWidget(self.sig_until)
+        dates.addStretch(1)
+        dates.addWidget(self.add_sig_button)
+        self.sig_panel.body.addLayout(dates)
         self.detail_layout.addWidget(self.sig_panel)
 
         # verdicts of the last additions
@@ -635,22 +691,39 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         self.load_account(info.number)
         self.refresh_accounts()
 
+    def _reset_signatory_form(self) -> None:
+        """Empty name and panel, no dates (the next signatory inherits nothing from the last one)."""
+        self.sig_name.clear()
+        self.sig_panel_edit.clear()
+        today = QDate.currentDate()
+        for on, d in ((self.sig_from_on, self.sig_from), (self.sig_until_on, self.sig_until)):
+            on.setChecked(False)
+            d.setDate(today)
+
+    def signatory_dates(self) -> tuple[str | None, str | None]:
+        """(valid from, valid until) as ``yyyy-MM-dd``, None where its box is not ticked."""
+        return tuple(d.date().toString("yyyy-MM-dd") if on.isChecked() else None  # type: ignore[return-value]
+                     for on, d in ((self.sig_from_on, self.sig_from), (self.sig_until_on, self.sig_until)))  # fmt: skip
+
     def add_signatory(self) -> None:
         if self.detail is None:
             return
         number = self.detail.account.number
         name, panel = self.sig_name.text().strip(), self.sig_panel_edit.text().strip() or None
-
-        def date(edit: QDateEdit):
-            return None if edit.date() == edit.minimumDate() else edit.date().toString("yyyy-MM-dd")
-
-        start, end = date(self.sig_from), date(self.sig_until)
+        start, end = self.signatory_dates()
+        if end is not None and self.sig_until.date() < QDate.currentDate():
+            who = name or "This signatory"
+            if not confirm.ask(self, "Signing authority already ended",
+                               f"{who}'s signing authority ended on {end}. Add the signatory anyway?",
+                               "A signatory whose authority has ended is scored for evidence only: they never count "
+                               "for the mandate, so cheques they sign are not accepted. Untick “until” or change "
+                               "the date if this is a mistake.", action="Add anyway"):  # fmt: skip
+                return
         self._submit(lambda s: s.add_signatory(number, name, panel=panel, valid_from=start, valid_until=end),
                            self.session, name="reg-write", on_done=self._signatory_added)  # fmt: skip
 
     def _signatory_added(self, _info) -> None:
-        self.sig_name.clear()
-        self.sig_panel_edit.clear()
+        self._reset_signatory_form()
         self._written()
 
     def _last_dir(self) -> str:
@@ -692,6 +765,8 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
             if w is not None:
                 w.setParent(None)
                 w.deleteLater()
+        #: one box per verdict (None for a refused one): what "Add N references" adds
+        self.verdict_checks: list[QCheckBox | None] = []
         per_row = 4
         for i, v in enumerate(verdicts):
             tile = SignatureTile(size=QSize(170, 64), caption=v.label)
@@ -699,36 +774,75 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
             footer = ("passes, unlike the others", theme.REFER) if v.warning else ("passes", theme.ACCEPT)
             tile.set_footer(*(footer if v.ok else ("refused", theme.REJECT)))
             tile.setMaximumWidth(220)
+            cell = QWidget()
+            column = QVBoxLayout(cell)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.setSpacing(4)
             text = QLabel(v.text)
             text.setWordWrap(True)
             text.setMaximumWidth(220)
             text.setFont(theme.font(-1))
             text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             text.setStyleSheet(f"color: {theme.REFER if v.warning else theme.MUTED if v.ok else theme.REJECT};")
+            column.addWidget(text)
+            check = None
+            if v.ok:
+                # a specimen unlike the others is left out unless the supervisor ticks it (and confirms)
+                check = QCheckBox("Add anyway" if v.warning else "Add")
+                check.setChecked(not v.warning)
+                check.setToolTip("Untick to leave this specimen out of the batch.")
+                check.toggled.connect(lambda _on: self._update_add_button())
+                column.addWidget(check)
+            column.addStretch(1)
+            self.verdict_checks.append(check)
             row, col = (i // per_row) * 2, i % per_row
             self.verdict_grid.addWidget(tile, row, col)
-            self.verdict_grid.addWidget(text, row + 1, col, Qt.AlignmentFlag.AlignTop)
+            self.verdict_grid.addWidget(cell, row + 1, col, Qt.AlignmentFlag.AlignTop)
         self.verdict_grid.setColumnStretch(per_row, 1)
-        good = sum(v.ok for v in verdicts)
-        self.add_checked_button.setText(f"Add {good} reference{'s' if good != 1 else ''}")
-        self.add_checked_button.setEnabled(good > 0)
         self.discard_button.setEnabled(True)
-        self.verdict_note.setText(
-            "Only the specimens that pass are added; they then wait for a second supervisor's approval."
-            if good else "None of these can be used: give clearer or different specimens."
-        )
+        self._update_add_button()
         self.verdict_panel.setVisible(bool(verdicts))
         if verdicts:
             QTimer.singleShot(0, self, lambda: self.detail_scroll.ensureWidgetVisible(self.verdict_panel))
         self.loaded.emit()
 
+    def chosen(self) -> list[int]:
+        """Indexes of the candidates ticked to be added (only ones that pass can be)."""
+        checks = getattr(self, "verdict_checks", [])
+        return [i for i, (v, c) in enumerate(zip(self.verdicts, checks)) if v.ok and c is not None and c.isChecked()]
+
+    def _update_add_button(self) -> None:
+        n = len(self.chosen())
+        passing = sum(v.ok for v in self.verdicts)
+        flagged = sum(v.ok and v.warning for v in self.verdicts)
+        self.add_checked_button.setText(f"Add {n} reference{'s' if n != 1 else ''}")
+        self.add_checked_button.setEnabled(n > 0 and self._batch is not None)
+        if not passing:
+            note = "None of these can be used: give clearer or different specimens."
+        else:
+            note = ("Only the ticked specimens are added; they then wait for a second supervisor's approval.")
+            if flagged:
+                note += (f" {flagged} unlike the signatory's other specimens {'is' if flagged == 1 else 'are'} "
+                         "left out unless you tick it.")  # fmt: skip
+        self.verdict_note.setText(note)
+
     def add_checked(self) -> None:
-        """Add the candidates that passed the check, in one go (all or nothing)."""
+        """Add the ticked candidates, in one go (all or nothing); a flagged one needs a confirmation."""
         if self._batch is None or not self.verdicts:
             return
         number, sig_id, sources, source, boxes = self._batch
-        keep = [i for i, v in enumerate(self.verdicts) if v.ok]
+        keep = self.chosen()
         if not keep:
+            return
+        flagged = [self.verdicts[i].label for i in keep if self.verdicts[i].warning]
+        if flagged and not confirm.ask(
+            self, "Specimens unlike the others",
+            f"Add {len(flagged)} specimen{'s' if len(flagged) != 1 else ''} unlike the signatory's others "
+            f"({', '.join(flagged)})?",
+            "A specimen that is another person's signature, or a different kind of signing, lowers the bar for "
+            "every cheque of this signatory. Add it only if you have checked it is this person's signature.",
+            action="Add anyway",
+        ):  # fmt: skip
             return
         good = [sources[i] for i in keep]
         good_boxes = [boxes[i] for i in keep] if boxes is not None else None
@@ -742,6 +856,9 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         self.verdict_note.setText(f"Added {len(refs)} reference{'s' if len(refs) != 1 else ''}: "
                                   "they wait for a second supervisor's approval.")  # fmt: skip
         self.add_checked_button.setEnabled(False)
+        for c in self.verdict_checks:
+            if c is not None:
+                c.setEnabled(False)
         self._written()
 
     def discard_checked(self) -> None:
@@ -777,6 +894,10 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         lay.addWidget(self.pending_area, 1)
         self.tabs.addTab(page, "Pending approvals")
         self.pending_rows: list[QWidget] = []
+        #: notes typed in the rows, by (kind, id): the list is rebuilt after every review, the notes stay
+        self._notes: dict[tuple[str, int], str] = {}
+        #: the evidence of each override shown, by cheque id (for the confirmation)
+        self._evidence: dict[int, OverrideEvidence] = {}
 
     def refresh_pending(self) -> None:
         self._submit(_load_pending, self.session, "approve_override" in self.rights, name="reg-pending",
@@ -785,6 +906,16 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
     def _pending_loaded(self, result) -> None:
         refs, images, overrides, cheques, approved = result
         self.images.update(images)
+        self._evidence = dict(cheques)
+        # keep what is typed in rows still pending; forget the notes of rows that are gone
+        for row in self.pending_rows:
+            key = (row.property("kind"), row.property("ident"))
+            try:
+                self._notes[key] = row.note_edit.text()  # type: ignore[attr-defined]
+            except RuntimeError:  # the row was deleted already
+                pass
+        pending = {("reference", r.id) for r in refs} | {("override", o.cheque_id) for o in overrides}
+        self._notes = {k: t for k, t in self._notes.items() if k in pending and t}
         while self.pending_layout.count():
             item = self.pending_layout.takeAt(0)
             w = item.widget()
@@ -814,10 +945,24 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         if overrides:
             self.pending_layout.addWidget(self._section("Overrides of a model REJECT"))
         for o in overrides:
-            v, img = cheques.get(o.cheque_id, (None, None))
-            title = f"<b>cheque {o.cheque_id}</b> — {o.decided_by} overrode REJECT to {o.decision}"
-            sub = f"“{o.reason}”" + (f" · account {v.account.number}, score {v.score:.3f}" if v is not None else "")
-            row = self._approval_row(img, title, sub, own=(o.decided_by == me), kind="override", ident=o.cheque_id)
+            ev = cheques.get(o.cheque_id)
+            v = ev.verification if ev is not None else None
+            title = (f"<b>cheque {o.cheque_id}</b> — {html.escape(o.decided_by)} overrode the model's "
+                     f"<span style='color:{theme.REJECT}; font-weight:600'>REJECT</span> to "
+                     f"<span style='color:{theme.decision_colour(str(o.decision)).name()}; font-weight:600'>"
+                     f"{o.decision}</span>")  # fmt: skip
+            sub = f"“{html.escape(o.reason)}” · at {theme.when(o.decided_at)}"
+            if v is not None:
+                sub += (f" · account {html.escape(v.account.number)} ({html.escape(v.account.holder)}), "
+                        f"model score {v.score:.3f}")  # fmt: skip
+                if v.file_name:
+                    sub += f" · {html.escape(v.file_name)}"
+            row = self._approval_row(None, title, sub, own=(o.decided_by == me), kind="override", ident=o.cheque_id,
+                                     evidence=self._override_widget(ev))  # fmt: skip
+            if ev is None or ev.verification is None:
+                # nothing to judge by: paying is not offered (refusing still is)
+                row.approve_button.setEnabled(False)  # type: ignore[attr-defined]
+                row.approve_button.setToolTip("The cheque's evidence could not be loaded; refresh, or refuse.")  # type: ignore[attr-defined]
             self.pending_layout.addWidget(row)
         self.pending_layout.addStretch(1)
         self.loaded.emit()
@@ -830,15 +975,84 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         label.setObjectName("PanelTitle")
         return label
 
+    def _override_widget(self, ev: OverrideEvidence | None) -> QWidget:
+        """The evidence under an override: watch-list alert, the cheque's signature beside the specimens, reasons."""
+        box = QWidget()
+        box.setObjectName("OverrideEvidence")
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 4, 0, 0)
+        lay.setSpacing(6)
+        if ev is None or ev.verification is None:
+            err = QLabel("The cheque's evidence could not be loaded" + (f": {ev.error}" if ev and ev.error else "."))
+            err.setObjectName("InlineError")
+            err.setWordWrap(True)
+            lay.addWidget(err)
+            return box
+        if ev.watchlist_hits:
+            names = "; ".join(f"{h.signatory} ({h.account}{', ' + h.holder if getattr(h, 'holder', '') else ''}) "
+                              f"score {h.score:.3f} ≥ {h.accept:.3f}" for h in ev.watchlist_hits)  # fmt: skip
+            alert = QLabel(f"⚠  This signature matches a known forger on a watch-list: {html.escape(names)}. "
+                           "Do not pay it without checking with the account holder.")  # fmt: skip
+            alert.setObjectName("WatchlistAlert")
+            alert.setWordWrap(True)
+            alert.setStyleSheet(f"background: {theme.TINTS['rejected']}; color: {theme.REJECT}; font-weight: 600;"
+                                "border-radius: 6px; padding: 8px;")  # fmt: skip
+            lay.addWidget(alert)
+        strip = QHBoxLayout()
+        strip.setSpacing(10)
+        query = SignatureTile(size=QSize(230, 92), caption="Signature on the cheque")
+        query.set_image(ev.query)
+        query.setObjectName("OverrideQuery")
+        strip.addWidget(query, 0, Qt.AlignmentFlag.AlignTop)
+        column = QVBoxLayout()
+        column.setSpacing(4)
+        if not ev.signatories:
+            none = QLabel("The account has no specimens it could be compared with.")
+            none.setObjectName("Muted")
+            column.addWidget(none)
+        for sig in ev.signatories:
+            colour = theme.decision_colour(sig.decision).name()
+            who = html.escape(sig.name) + (f" · panel {html.escape(sig.panel)}" if sig.panel else "")
+            head = QLabel(f"Scored against <b>{who}</b>'s specimens: score <b>{sig.score:.3f}</b> — "
+                          f"<span style='color:{colour}; font-weight:600'>{sig.decision}</span> "
+                          f"<span style='color:{theme.MUTED}'>(accept ≥ {sig.accept:.3f}, reject below "
+                          f"{sig.reject:.3f}{'' if sig.valid else '; signing authority not valid today'})</span>")  # fmt: skip
+            head.setTextFormat(Qt.TextFormat.RichText)
+            head.setWordWrap(True)
+            column.addWidget(head)
+            refs = QHBoxLayout()
+            refs.setSpacing(6)
+            for score, img in sig.references:
+                tile = SignatureTile(size=QSize(150, 60))
+                tile.set_image(img)
+                tile.set_footer(f"score {score:.2f}", theme.MUTED)
+                tile.setObjectName("OverrideReference")
+                refs.addWidget(tile)
+            refs.addStretch(1)
+            column.addLayout(refs)
+        strip.addLayout(column, 1)
+        lay.addLayout(strip)
+        if ev.reasons:
+            items = "".join(f"<li>{html.escape(r)}</li>" for r in ev.reasons)
+            reasons = QLabel(f"<b>Why the model rejected it:</b><ul style='margin-top:2px; margin-bottom:0'>{items}</ul>")
+            reasons.setObjectName("OverrideReasons")
+            reasons.setTextFormat(Qt.TextFormat.RichText)
+            reasons.setWordWrap(True)
+            lay.addWidget(reasons)
+        return box
+
     def _approval_row(self, image, title: str, sub: str, *, own: bool, kind: str, ident: int,
-                      compare: list | None = None) -> QWidget:  # fmt: skip
+                      compare: list | None = None, evidence: QWidget | None = None) -> QWidget:  # fmt: skip
         row = QFrame()
         row.setObjectName("ApprovalRow")
         row.setStyleSheet(f"QFrame#ApprovalRow {{ background: white; border: 1px solid {theme.BORDER}; border-radius: 6px; }}")
-        lay = QHBoxLayout(row)
-        tile = SignatureTile(size=QSize(150, 60))
-        tile.set_image(image)
-        lay.addWidget(tile)
+        outer = QVBoxLayout(row)
+        lay = QHBoxLayout()
+        outer.addLayout(lay)
+        if kind != "override":
+            tile = SignatureTile(size=QSize(150, 60))
+            tile.set_image(image)
+            lay.addWidget(tile)
         text = QLabel(f"{title}<br><span style='color:{theme.MUTED}'>{sub}</span>")
         text.setTextFormat(Qt.TextFormat.RichText)
         text.setWordWrap(True)
@@ -859,8 +1073,13 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         else:
             lay.addWidget(text, 1)
         note = QLineEdit()
-        note.setPlaceholderText("Note (a reason is required to refuse)")
-        note.setMinimumWidth(200)
+        placeholder = "Note (required to refuse)"
+        note.setPlaceholderText(placeholder)
+        note.setToolTip("A note for the audit log; a reason is required to refuse.")
+        # wide enough for the whole placeholder, whatever the font
+        note.setMinimumWidth(note.fontMetrics().horizontalAdvance(placeholder) + 28)
+        note.setText(self._notes.get((kind, ident), ""))
+        note.textChanged.connect(lambda t, k=(kind, ident): self._notes.__setitem__(k, t))
         approve = QPushButton("Approve")
         approve.setObjectName("Accept")
         refuse = QPushButton("Refuse")
@@ -870,24 +1089,53 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
                 w.setEnabled(False)
             approve.setToolTip("You made this change: a second supervisor must review it.")
             refuse.setToolTip(approve.toolTip())
+        elif kind == "override":
+            approve.setToolTip("Make the clerk's decision final: the cheque will be paid. You are asked to confirm.")
         approve.clicked.connect(lambda: self.review(kind, ident, True, note.text()))
         refuse.clicked.connect(lambda: self.review(kind, ident, False, note.text()))
-        lay.addWidget(note)
-        lay.addWidget(approve)
-        lay.addWidget(refuse)
+        lay.addWidget(note, 0, Qt.AlignmentFlag.AlignTop if evidence is not None else Qt.AlignmentFlag.AlignVCenter)
+        lay.addWidget(approve, 0, Qt.AlignmentFlag.AlignTop if evidence is not None else Qt.AlignmentFlag.AlignVCenter)
+        lay.addWidget(refuse, 0, Qt.AlignmentFlag.AlignTop if evidence is not None else Qt.AlignmentFlag.AlignVCenter)
+        if evidence is not None:
+            outer.addWidget(evidence)
         row.setProperty("kind", kind)
         row.setProperty("ident", ident)
         row.approve_button = approve  # type: ignore[attr-defined]
         row.refuse_button = refuse  # type: ignore[attr-defined]
         row.note_edit = note  # type: ignore[attr-defined]
+        row.evidence = evidence  # type: ignore[attr-defined]
         self.pending_rows.append(row)
         return row
 
+    def _confirm_payment(self, cheque_id: int) -> bool:
+        """The checker says, once more and knowingly, that a cheque the model rejected is to be paid."""
+        ev = self._evidence.get(cheque_id)
+        v = ev.verification if ev is not None else None
+        if v is None:
+            return False
+        lines = [f"Cheque {cheque_id}, account {v.account.number} ({v.account.holder}): the model REJECTED it "
+                 f"(score {v.score:.3f})."]  # fmt: skip
+        for sig in ev.signatories:
+            lines.append(f"Against {sig.name}'s specimens it scores {sig.score:.3f}; a score below {sig.reject:.3f} "
+                         "is rejected.")  # fmt: skip
+        if ev.watchlist_hits:
+            lines.append("WARNING: the signature matches a known forger on a watch-list ("
+                         + ", ".join(f"{h.signatory}, {h.account}" for h in ev.watchlist_hits) + ").")
+        lines.append("Approving makes the clerk's ACCEPT final: the cheque will be paid.")
+        return confirm.ask(self, "Approve the override", "Pay this cheque against the model's REJECT?",
+                           "\n\n".join(lines), action="Approve and pay")  # fmt: skip
+
     def review(self, kind: str, ident: int, approve: bool, note: str) -> None:
         note = note.strip()
+        if kind == "override" and approve and not self._confirm_payment(ident):
+            return
         if kind == "reference":
             fn = (lambda s: s.approve_reference(ident, note)) if approve else (lambda s: s.reject_reference(ident, note))
         else:
             fn = (lambda s: s.approve_override(ident, note)) if approve else (lambda s: s.refuse_override(ident, note))
-        self._submit(fn, self.session, name="reg-write", on_done=self._written)
 
+        def reviewed(_result) -> None:
+            self._notes.pop((kind, ident), None)
+            self._written()
+
+        self._submit(fn, self.session, name="reg-write", on_done=reviewed)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from chequeverify.gui import icons, theme
+from chequeverify.gui import confirm, icons, theme
 from chequeverify.gui.widgets import Panel
 from chequeverify.gui.workers import Runner
 
@@ -34,6 +35,62 @@ def outcome_counts(scores: np.ndarray, accept: float, reject: float) -> dict[str
     s = s[np.isfinite(s)]
     return {"ACCEPT": int((s >= accept).sum()), "REFER": int(((s < accept) & (s >= reject)).sum()),
             "REJECT": int((s < reject).sum())}  # fmt: skip
+
+
+def zones(scores: np.ndarray, accept: float, reject: float) -> list[str]:
+    """What one pair of thresholds decides for each score (``""`` for a missing score)."""
+    return ["" if not math.isfinite(float(x)) else "ACCEPT" if x >= accept else "REJECT" if x < reject else "REFER"
+            for x in np.asarray(scores, np.float64)]  # fmt: skip
+
+
+def by_references(info) -> tuple[tuple[int, float, float], ...]:
+    """The model's ``(K, accept, reject)`` rows, if the service gives them (older services do not)."""
+    return tuple(getattr(info, "by_references", ()) or ())
+
+
+def per_k(info) -> bool:
+    """Whether the thresholds in force are the model's, one pair per number of references."""
+    return info.source == "model" and bool(by_references(info))
+
+
+def loosened_for(info, accept: float, reject: float) -> list[str]:
+    """In words, where ``accept`` / ``reject`` are lower than the thresholds in force (empty: not looser)."""
+    out = []
+    if per_k(info):
+        rows = by_references(info)
+        for what, value, col in (("accept", accept, 1), ("reject", reject, 2)):
+            ks = [r[0] for r in rows if value < r[col] - 1e-9]
+            if ks:
+                highest = max(r[col] for r in rows)
+                out.append(f"{what} {value:.3f} is below the model's {what} threshold for signatories with "
+                           f"{specimen_ranges(ks, [r[0] for r in rows])} (in force: up to {highest:.3f})")  # fmt: skip
+        return out
+    for what, value, now in (("accept", accept, info.accept), ("reject", reject, info.reject)):
+        if value < now - 1e-9:
+            out.append(f"{what} goes down from {now:.3f} to {value:.3f}")
+    return out
+
+
+def specimen_ranges(ks: list[int], all_ks: list[int]) -> str:
+    """The numbers of specimens the rows ``ks`` decide, in words: rows [1, 2, 5] of [1, 2, 3, 5] → "1–2 or 5 or more".
+
+    Row K decides every signatory from K specimens up to the next row's K (the last row: any number above).
+    """
+    all_ks = sorted(all_ks)
+    if set(ks) >= set(all_ks):
+        return "any number of specimens"
+    spans: list[list[int | None]] = []
+    for i, k in enumerate(all_ks):
+        if k not in ks:
+            continue
+        end = all_ks[i + 1] - 1 if i + 1 < len(all_ks) else None
+        start = 1 if i == 0 else k
+        if spans and spans[-1][1] is not None and spans[-1][1] + 1 == start:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    words = [f"{a} or more" if b is None else (str(a) if a == b else f"{a}–{b}") for a, b in spans]
+    return " or ".join(words) + " specimens"
 
 
 class ScoreHistogram(QWidget):
@@ -55,13 +112,18 @@ class ScoreHistogram(QWidget):
         self.final: tuple = ()
         self.accept = self.reject = 0.0
         self.saved = (0.0, 0.0)
+        #: the model's per-K thresholds in force, (K, accept, reject): drawn as bands instead of ``saved``
+        self.rows: tuple[tuple[int, float, float], ...] = ()
         self.setMinimumSize(QSize(520, 190))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def set_data(self, scores: np.ndarray, final: tuple, saved: tuple[float, float]) -> None:
+    def set_data(self, scores: np.ndarray, final: tuple, saved: tuple[float, float],
+                 rows: tuple[tuple[int, float, float], ...] = ()) -> None:  # fmt: skip
+        """``saved``: one pair in force for every signatory; or ``rows``: the model's pair per number of references."""
         self.scores = np.asarray(scores, np.float32)
         self.final = tuple(final)
         self.saved = saved
+        self.rows = tuple(rows)
         self.update()
 
     def set_thresholds(self, accept: float, reject: float) -> None:
@@ -70,7 +132,7 @@ class ScoreHistogram(QWidget):
 
     def _range(self) -> tuple[float, float]:
         finite = self.scores[np.isfinite(self.scores)]
-        values = [self.accept, self.reject, *self.saved]
+        values = [self.accept, self.reject, *([v for r in self.rows for v in r[1:]] if self.rows else self.saved)]
         lo = min([*values, float(finite.min())] if finite.size else values)
         hi = max([*values, float(finite.max())] if finite.size else values)
         pad = max((hi - lo) * 0.06, 0.02)
@@ -163,9 +225,20 @@ class ScoreHistogram(QWidget):
             x = x_of(v)
             text = f"{v:.2f}"
             p.drawText(QRectF(x - 30, plot.bottom() + 24, 60, 16), Qt.AlignmentFlag.AlignCenter, text)
-        # thresholds: saved dashed, proposed solid
-        for value, colour, dashed in ((self.saved[1], theme.REJECT, True), (self.saved[0], theme.ACCEPT, True),
-                                      (self.reject, theme.REJECT, False), (self.accept, theme.ACCEPT, False)):  # fmt: skip
+        # thresholds in force: one pair dashed, or the model's per-K pairs as a band from lowest to highest
+        lines = [(self.reject, theme.REJECT, False), (self.accept, theme.ACCEPT, False)]
+        if self.rows:
+            for col, colour in ((2, theme.REJECT), (1, theme.ACCEPT)):
+                lo_v, hi_v = min(r[col] for r in self.rows), max(r[col] for r in self.rows)
+                band = QColor(colour)
+                band.setAlphaF(0.10)
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(band)
+                p.drawRect(QRectF(x_of(lo_v), plot.top(), max(1.0, x_of(hi_v) - x_of(lo_v)), plot.height()))
+                lines[:0] = [(lo_v, colour, True), (hi_v, colour, True)]
+        else:
+            lines[:0] = [(self.saved[1], theme.REJECT, True), (self.saved[0], theme.ACCEPT, True)]
+        for value, colour, dashed in lines:
             pen = QPen(QColor(colour), 1.2 if dashed else 2)
             if dashed:
                 pen.setStyle(Qt.PenStyle.DashLine)
@@ -189,7 +262,15 @@ class ScoreHistogram(QWidget):
 
 
 class ThresholdsDialog(QDialog):
-    """Edit the accept / reject thresholds and per-signatory adaptation; ``saved`` after a change is stored."""
+    """Edit the accept / reject thresholds and per-signatory adaptation; ``saved`` after a change is stored.
+
+    While the model's own thresholds are in force (``source == "model"``)
+    each signatory is decided by the model's pair for its number of
+    references K: the dialog shows that table, draws it as bands, and
+    compares a proposal with what the model actually decided (the history
+    does not say each cheque's K). A pair saved here replaces the table for
+    every K. Saving looser thresholds needs an explicit confirmation.
+    """
 
     saved = Signal(object)
     loaded = Signal()
@@ -202,7 +283,7 @@ class ThresholdsDialog(QDialog):
         self.runner = runner
         self.info = None
         self.history = None
-        self.resize(780, 640)
+        self.resize(800, 760)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(14, 14, 14, 12)
         lay.setSpacing(10)
@@ -216,14 +297,24 @@ class ThresholdsDialog(QDialog):
         self.histogram = ScoreHistogram()
         self.histogram.thresholdDragged.connect(self._dragged)
         panel.body.addWidget(self.histogram, 1)
-        legend = QLabel("Bars: cheques by score, coloured by what the new thresholds decide. Solid lines: the new "
-                        "thresholds (drag them); dashed: those in force. Ticks under the axis: cheques a person "
-                        "finally accepted (green) or rejected (red).")  # fmt: skip
-        legend.setObjectName("Faint")
-        legend.setWordWrap(True)
-        legend.setFont(theme.font(-1.5))
-        panel.body.addWidget(legend)
+        self.legend = QLabel("")
+        self.legend.setObjectName("Faint")
+        self.legend.setWordWrap(True)
+        self.legend.setFont(theme.font(-1.5))
+        panel.body.addWidget(self.legend)
         lay.addWidget(panel, 1)
+        # the model's thresholds per number of references (what decides while the source is "model")
+        self.table_panel = Panel("The model's thresholds by number of references")
+        self.table = QGridLayout()
+        self.table.setHorizontalSpacing(14)
+        self.table.setVerticalSpacing(2)
+        self.table_panel.body.addLayout(self.table)
+        self.table_note = QLabel("")
+        self.table_note.setWordWrap(True)
+        self.table_note.setTextFormat(Qt.TextFormat.RichText)
+        self.table_panel.body.addWidget(self.table_note)
+        self.table_panel.setVisible(False)
+        lay.addWidget(self.table_panel)
         form_row = QHBoxLayout()
         form = QFormLayout()
         self.accept_spin = QDoubleSpinBox()
@@ -248,6 +339,7 @@ class ThresholdsDialog(QDialog):
         self.source = QLabel("")
         self.source.setObjectName("Muted")
         self.source.setWordWrap(True)
+        self.source.setTextFormat(Qt.TextFormat.RichText)
         lay.addWidget(self.source)
         self.error = QLabel("")
         self.error.setObjectName("InlineError")
@@ -273,7 +365,6 @@ class ThresholdsDialog(QDialog):
     def _loaded(self, result) -> None:
         self.info, self.history = result
         self._show_info()
-        self.histogram.set_data(self.history.scores, self.history.final, (self.info.accept, self.info.reject))
         self._changed()
         self.loaded.emit()
 
@@ -286,20 +377,99 @@ class ThresholdsDialog(QDialog):
         self.adapt.blockSignals(True)
         self.adapt.setChecked(i.adapt_per_signatory)
         self.adapt.blockSignals(False)
-        if i.source == "workspace":
-            self.source.setText(f"In force for every signatory: accept {i.accept:.3f}, reject {i.reject:.3f} — set by "
-                                f"{i.changed_by} at {theme.when(i.changed_at)}. Model {i.model_id} ships with accept "
-                                f"{i.model_accept:.3f}, reject {i.model_reject:.3f} (pooled).")  # fmt: skip
-        else:
+        rows = by_references(i)
+        self._fill_table(rows)
+        self.reset_button.setEnabled(i.source == "workspace")
+        if self.history is not None:
+            self.histogram.set_data(self.history.scores, self.history.final, (i.accept, i.reject),
+                                    rows if per_k(i) else ())  # fmt: skip
+        if per_k(i):
+            self.legend.setText("Bars: cheques by score, coloured by what the proposed thresholds would decide. "
+                                "Solid lines: the proposed pair (drag them). Shaded bands: the model's thresholds "
+                                "in force, from the lowest to the highest over the numbers of references. Ticks "
+                                "under the axis: cheques a person finally accepted (green) or rejected (red).")  # fmt: skip
+            self.source.setText(
+                f"In force: the thresholds of model {i.model_id}, one pair per number of references K a signatory "
+                "has (table above). <b>Saving here replaces them for every K</b>: every signatory, however many "
+                f"specimens it has, is then decided by the same two numbers. (Pooled over all K: accept "
+                f"{i.model_accept:.3f}, reject {i.model_reject:.3f}.)")  # fmt: skip
+            self.table_note.setText(f"<span style='color:{theme.MUTED}'>A signatory with K specimens is decided by "
+                                    "the row of the largest K not above it. These rows are in force now.</span>")  # fmt: skip
+        elif i.source == "model":
+            self.legend.setText("Bars: cheques by score, coloured by what the proposed thresholds would decide. "
+                                "Solid lines: the proposed pair (drag them); dashed: the model's pooled pair. Ticks "
+                                "under the axis: cheques a person finally accepted (green) or rejected (red).")  # fmt: skip
             self.source.setText(f"In force: the thresholds of model {i.model_id}, chosen for each number of "
                                 f"references a signatory has (pooled: accept {i.accept:.3f}, reject {i.reject:.3f}). "
-                                "Saving sets one pair for every signatory.")  # fmt: skip
+                                "<b>Saving sets one pair for every signatory</b>, replacing them.")  # fmt: skip
+        else:
+            self.legend.setText("Bars: cheques by score, coloured by what the proposed thresholds would decide. "
+                                "Solid lines: the proposed pair (drag them); dashed: the pair in force. Ticks under "
+                                "the axis: cheques a person finally accepted (green) or rejected (red).")  # fmt: skip
+            self.source.setText(f"In force for every signatory: accept {i.accept:.3f}, reject {i.reject:.3f} — set by "
+                                f"{i.changed_by} at {theme.when(i.changed_at)}, replacing the model's thresholds "
+                                f"(pooled: accept {i.model_accept:.3f}, reject {i.model_reject:.3f}).")  # fmt: skip
+            self.table_note.setText(f"<span style='color:{theme.MUTED}'>Not in force while the workspace's pair "
+                                    "is: “Back to the model's thresholds” brings them back.</span>")  # fmt: skip
+
+    def _fill_table(self, rows) -> None:
+        while self.table.count():
+            w = self.table.takeAt(0).widget()
+            if w is not None:
+                w.setParent(None)
+                w.deleteLater()
+        self.table_panel.setVisible(bool(rows))
+        if not rows:
+            return
+        heads = ("Specimens (K)", "Accept at or above", "Reject below")
+        for r, text in enumerate(heads):
+            h = QLabel(text)
+            h.setObjectName("Muted")
+            self.table.addWidget(h, r, 0)
+        for c, (k, a, rj) in enumerate(rows, start=1):
+            for r, (text, colour) in enumerate(((str(k), theme.INK),
+                                                (f"{a:.3f}", theme.ACCEPT), (f"{rj:.3f}", theme.REJECT))):  # fmt: skip
+                cell = QLabel(text)
+                cell.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                cell.setStyleSheet(f"color: {colour};" + (" font-weight: 600;" if r == 0 else ""))
+                self.table.addWidget(cell, r, c)
+        self.table.setColumnStretch(len(rows) + 1, 1)
 
     def _dragged(self, which: str, value: float) -> None:
         (self.accept_spin if which == "accept" else self.reject_spin).setValue(value)
 
     def proposed(self) -> tuple[float, float]:
         return self.accept_spin.value(), self.reject_spin.value()
+
+    def thresholds_changed(self) -> bool:
+        """Whether the proposed pair differs from what was loaded (else Save only changes adaptation)."""
+        accept, reject = self.proposed()
+        return abs(accept - self.info.accept) > 1e-9 or abs(reject - self.info.reject) > 1e-9
+
+    def in_force_zones(self) -> list[str]:
+        """What the thresholds in force decide for each recent score.
+
+        Per-K thresholds cannot be recomputed here (the history does not say
+        each cheque's K), so the model's recorded decisions stand for them.
+        """
+        scores = self.history.scores
+        if self.info.source == "model" and len(self.history.decisions) == len(scores):
+            return ["" if not math.isfinite(float(x)) else str(d) for x, d in zip(scores, self.history.decisions)]
+        return zones(scores, self.info.accept, self.info.reject)
+
+    def consequences(self) -> dict[str, int]:
+        """Of the recent cheques, how many the proposed pair would decide differently from what is in force."""
+        accept, reject = self.proposed()
+        new = zones(self.history.scores, accept, reject)
+        old = self.in_force_zones()
+        final = self.history.final if len(self.history.final) == len(new) else (None,) * len(new)
+        now_accepted = [i for i, (n, o) in enumerate(zip(new, old)) if n == "ACCEPT" and o and o != "ACCEPT"]
+        return {
+            "now_accepted": len(now_accepted),
+            "people_rejected_now_accepted": sum(1 for i in now_accepted if final[i] is not None
+                                                and str(final[i]) == "REJECT"),  # fmt: skip
+            "no_longer_rejected": sum(1 for n, o in zip(new, old) if o == "REJECT" and n and n != "REJECT"),
+        }
 
     def _changed(self) -> None:
         if self.info is None:
@@ -308,16 +478,16 @@ class ThresholdsDialog(QDialog):
         self.histogram.set_thresholds(accept, reject)
         valid = accept >= reject
         self.error.setText("" if valid else "Accept must be at or above reject.")
-        dirty = (abs(accept - self.info.accept) > 1e-9 or abs(reject - self.info.reject) > 1e-9
-                 or self.adapt.isChecked() != self.info.adapt_per_signatory)  # fmt: skip
+        dirty = self.thresholds_changed() or self.adapt.isChecked() != self.info.adapt_per_signatory
         self.save_button.setEnabled(valid and dirty)
         scores = self.history.scores
-        new = outcome_counts(scores, accept, reject)
-        old = outcome_counts(scores, self.info.accept, self.info.reject)
-        n = int(np.isfinite(scores).sum())
+        new_z, old_z = zones(scores, accept, reject), self.in_force_zones()
+        n = sum(1 for z in new_z if z)
         if not n:
             self.effect.setText("<span style='color:%s'>No recent scores to preview.</span>" % theme.MUTED)
             return
+        new = {d: new_z.count(d) for d in ("ACCEPT", "REFER", "REJECT")}
+        old = {d: old_z.count(d) for d in ("ACCEPT", "REFER", "REJECT")}
 
         def cell(d: str) -> str:
             colour = theme.decision_colour(d).name()
@@ -325,20 +495,47 @@ class ThresholdsDialog(QDialog):
             change = f" <span style='color:{theme.MUTED}'>({'+' if delta > 0 else ''}{delta})</span>" if delta else ""
             return f"<span style='color:{colour}; font-weight:600'>{new[d]} {d.lower()}</span>{change}"
 
+        against = ("what the model decided with its thresholds per number of references"
+                   if self.info.source == "model" else "the thresholds in force")  # fmt: skip
         wrong = ""
-        if self.history.final and len(self.history.final) == len(scores):
-            fa = sum(1 for s, f in zip(scores, self.history.final)
-                     if f is not None and str(f) == "REJECT" and math.isfinite(s) and s >= accept)  # fmt: skip
-            if fa:
-                wrong = (f"<br><span style='color:{theme.REJECT}'>{fa} cheque{'s' if fa != 1 else ''} a person "
-                         "rejected would be accepted.</span>")  # fmt: skip
-        self.effect.setText(f"Of the last {n} cheques: {cell('ACCEPT')}, {cell('REFER')}, {cell('REJECT')}{wrong}")
+        fa = self.consequences()["people_rejected_now_accepted"]
+        if fa:
+            wrong = (f"<br><span style='color:{theme.REJECT}'>{fa} cheque{'s' if fa != 1 else ''} a person "
+                     "rejected would now be accepted.</span>")  # fmt: skip
+        self.effect.setText(f"Of the last {n} cheques, with this pair for every signatory: {cell('ACCEPT')}, "
+                            f"{cell('REFER')}, {cell('REJECT')}<br><span style='color:{theme.MUTED}'>(changes "
+                            f"against {against})</span>{wrong}")  # fmt: skip
+
+    def confirm_loosening(self) -> bool:
+        """True when the proposal is not looser than what is in force, or the supervisor confirms it."""
+        accept, reject = self.proposed()
+        where = loosened_for(self.info, accept, reject)
+        if not where:
+            return True
+        c = self.consequences()
+        n = sum(1 for x in np.asarray(self.history.scores, np.float64) if math.isfinite(x))
+        lines = [f"This loosens the thresholds: {'; '.join(where)}."]
+        if n:
+            lines.append(f"Of the last {n} cheques, {c['now_accepted']} would now be accepted without a person "
+                         f"looking at them; {c['people_rejected_now_accepted']} of them are cheques people "
+                         f"rejected. {c['no_longer_rejected']} the model rejected would no longer be rejected.")  # fmt: skip
+        if per_k(self.info):
+            lines.append("The pair replaces the model's thresholds for every number of references.")
+        rejected = c["people_rejected_now_accepted"]
+        question = (f"{rejected} cheque{'s' if rejected != 1 else ''} people rejected would now be accepted. "
+                    "Save these looser thresholds?" if rejected else "Save these looser thresholds?")  # fmt: skip
+        return confirm.ask(self, "Loosen the thresholds", question, "\n\n".join(lines), action="Save looser thresholds")
 
     def save(self) -> None:
         accept, reject = self.proposed()
         adapt = self.adapt.isChecked()
+        change = self.thresholds_changed()
+        if change and not self.confirm_loosening():
+            return
         self.save_button.setEnabled(False)
-        self.runner.submit(lambda s: s.set_thresholds(accept, reject, adapt_per_signatory=adapt), self.session,
+        # only adaptation toggled: leave the thresholds alone (saving the pair would replace the model's per-K ones)
+        a, r = (accept, reject) if change else (None, None)
+        self.runner.submit(lambda s: s.set_thresholds(a, r, adapt_per_signatory=adapt), self.session,
                            name="thresholds-save", on_done=self._saved, on_error=self._failed)  # fmt: skip
 
     def reset(self) -> None:
@@ -348,7 +545,6 @@ class ThresholdsDialog(QDialog):
     def _saved(self, info) -> None:
         self.info = info
         self._show_info()
-        self.histogram.set_data(self.history.scores, self.history.final, (info.accept, info.reject))
         self._changed()
         self.saved.emit(info)
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -25,6 +26,55 @@ from chequeverify.gui.workers import Runner
 
 ROLES = ("clerk", "supervisor", "admin")
 COLUMNS = ("User", "Role", "State", "Created (UTC)", "Created by")
+
+
+def _password_edit(placeholder: str) -> QLineEdit:
+    edit = QLineEdit()
+    edit.setEchoMode(QLineEdit.EchoMode.Password)
+    edit.setPlaceholderText(placeholder)
+    return edit
+
+
+class PasswordDialog(QDialog):
+    """A new password, typed twice; OK only when both are the same (the service checks its length)."""
+
+    def __init__(self, user: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Set password — {user}")
+        lay = QVBoxLayout(self)
+        intro = QLabel(f"New password for <b>{user}</b> (8 characters or more). Tell it to {user} in person; "
+                       "they can sign in with it at once.")  # fmt: skip
+        intro.setWordWrap(True)
+        lay.addWidget(intro)
+        form = QFormLayout()
+        self.password = _password_edit("new password")
+        self.confirm = _password_edit("the same password again")
+        form.addRow("&Password", self.password)
+        form.addRow("&Confirm", self.confirm)
+        lay.addLayout(form)
+        self.message = QLabel("")
+        self.message.setObjectName("InlineError")
+        self.message.setWordWrap(True)
+        lay.addWidget(self.message)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.ok = self.buttons.addButton("Set password", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok.setObjectName("Primary")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+        for e in (self.password, self.confirm):
+            e.textChanged.connect(self._check)
+        self._check()
+        self.setMinimumWidth(380)
+
+    def _check(self) -> None:
+        a, b = self.password.text(), self.confirm.text()
+        same = bool(a) and a == b
+        self.ok.setEnabled(same)
+        self.message.setText("The two passwords differ." if b and a != b else "")
+
+    def value(self) -> str:
+        return self.password.text()
 
 
 class UsersDialog(ShowsJobErrors, QDialog):
@@ -50,6 +100,13 @@ class UsersDialog(ShowsJobErrors, QDialog):
         intro.setObjectName("Muted")
         intro.setWordWrap(True)
         lay.addWidget(intro)
+        #: what the last action did (green) or why it could not (red)
+        self.status = QLabel("")
+        self.status.setObjectName("UsersStatus")
+        self.status.setWordWrap(True)
+        self.status.setVisible(False)
+        lay.addWidget(self.status)
+        self.password_dialog: PasswordDialog | None = None
         self.model = QStandardItemModel(0, len(COLUMNS), self)
         self.model.setHorizontalHeaderLabels(list(COLUMNS))
         self.table = QTableView()
@@ -77,15 +134,16 @@ class UsersDialog(ShowsJobErrors, QDialog):
         self.new_name.setPlaceholderText("New user's name")
         self.new_role = QComboBox()
         self.new_role.addItems(ROLES)
-        self.new_password = QLineEdit()
-        self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.new_password.setPlaceholderText("Password (8 characters or more)")
+        self.new_password = _password_edit("Password (8 characters or more)")
+        self.new_confirm = _password_edit("The same password again")
+        self.new_confirm.returnPressed.connect(self.add_user)
         self.add_button = QPushButton("Add user")
         self.add_button.setObjectName("Primary")
         self.add_button.clicked.connect(self.add_user)
         add.addWidget(self.new_name, 2)
         add.addWidget(self.new_role)
         add.addWidget(self.new_password, 2)
+        add.addWidget(self.new_confirm, 2)
         add.addWidget(self.add_button)
         lay.addLayout(add)
         self._update_buttons()
@@ -104,6 +162,7 @@ class UsersDialog(ShowsJobErrors, QDialog):
             if not u.active:
                 cells[2].setForeground(QColor(theme.REJECT))
             self.model.appendRow(cells)
+        self.table.resizeColumnsToContents()
         self._update_buttons()
         self.loaded.emit()
 
@@ -118,29 +177,60 @@ class UsersDialog(ShowsJobErrors, QDialog):
         self.toggle_button.setText("Enable" if u is not None and not u.active else "Disable")
         self.password_button.setEnabled(u is not None)
 
+    def show_status(self, text: str, ok: bool = True) -> None:
+        self.status.setText(("✓  " if ok else "") + text)
+        colour, state = (theme.ACCEPT, "accepted") if ok else (theme.REJECT, "rejected")
+        self.status.setStyleSheet(f"background: {theme.TINTS[state]}; color: {colour}; font-weight: 600; "
+                                  "border-radius: 6px; padding: 6px 8px;")  # fmt: skip
+        self.status.setVisible(True)
+
     def add_user(self) -> None:
         name, role, password = self.new_name.text().strip(), self.new_role.currentText(), self.new_password.text()
+        if password != self.new_confirm.text():
+            self.show_status("The two passwords differ: type the new user's password twice, the same.", ok=False)
+            self.new_confirm.selectAll()
+            self.new_confirm.setFocus()
+            return
         self._submit(lambda s: s.add_user(name, role, password), self.session, name="users-write",
                      on_done=self._added)  # fmt: skip
 
-    def _added(self, _user) -> None:
+    def _added(self, user) -> None:
         self.new_name.clear()
         self.new_password.clear()
+        self.new_confirm.clear()
+        self.show_status(f"User {user.name} added as {user.role}: they can sign in now.")
         self.refresh()
 
     def toggle_active(self) -> None:
         u = self.selected()
         if u is not None:
             self._submit(lambda s: s.set_user_active(u.name, not u.active), self.session, name="users-write",
-                         on_done=lambda _u: self.refresh())  # fmt: skip
+                         on_done=self._toggled)  # fmt: skip
+
+    def _toggled(self, user) -> None:
+        self.show_status(f"User {user.name} {'enabled' if user.active else 'disabled'}.")
+        self.refresh()
 
     def set_password(self) -> None:
+        """Ask for the new password twice (non-blocking dialog), then set it."""
         u = self.selected()
         if u is None:
             return
-        password, ok = QInputDialog.getText(self, "Set password", f"New password for {u.name}:",
-                                            QLineEdit.EchoMode.Password)  # fmt: skip
-        if ok:
-            self._submit(lambda s: s.set_password(u.name, password), self.session, name="users-write",
-                         on_done=lambda _r: self.refresh())  # fmt: skip
+        dlg = PasswordDialog(u.name, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.accepted.connect(lambda: self._set_password(u.name, dlg.value()))
+        self.password_dialog = dlg
+        dlg.open()
 
+    def _set_password(self, name: str, password: str) -> None:
+        self.password_dialog = None
+        self._submit(lambda s: s.set_password(name, password), self.session, name="users-write",
+                     on_done=lambda _r: self._password_set(name))  # fmt: skip
+
+    def _password_set(self, name: str) -> None:
+        self.show_status(f"Password of {name} set: they sign in with it from now on.")
+        self.refresh()
+
+    def _failed(self, exc: BaseException, details: str) -> None:
+        self.status.setVisible(False)
+        super()._failed(exc, details)

@@ -251,6 +251,17 @@ class SignatureTile(QFrame):
     def image(self) -> QImage:
         return self._image
 
+    def set_tile_size(self, size: QSize) -> None:
+        """The image area's size (the evidence panel grows its tiles with its width)."""
+        if size != self._size:
+            self._size = QSize(size)
+            self._cache = None
+            self.updateGeometry()
+            self.update()
+
+    def tile_size(self) -> QSize:
+        return QSize(self._size)
+
     def set_caption(self, caption: str) -> None:
         self._caption = caption
         self.updateGeometry()
