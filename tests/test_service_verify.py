@@ -124,6 +124,13 @@ def test_verification_is_stored_and_audited(enrolled, tmp_path):
     # the same file presented again is flagged
     v2 = enrolled.carl.verify(path, "100-1", box=box)
     assert v2.seen_before == (v.cheque_id,) and any("verified before" in r for r in v2.reasons)
+    # … saying by whom, when and what became of it: a re-check reads apart from a cheque paid once already
+    note = next(r for r in v2.reasons if "verified before" in r)
+    assert f"cheque {v.cheque_id} by carl at " in note and f"model {v.decision.value}, undecided" in note
+    enrolled.carl.decide(v2.cheque_id, v2.decision, "")
+    v3 = enrolled.carl.verify(path, "100-1", box=box)
+    note = next(r for r in v3.reasons if "verified before" in r)
+    assert f"cheque {v2.cheque_id} by carl" in note and f"{v2.decision.value} by carl (final)" in note
 
 
 @pytest.mark.parametrize("case", ["unknown account", "blank cheque", "unreadable", "huge", "huge pixels", "bad amount", "bad box",

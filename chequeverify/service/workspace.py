@@ -1177,7 +1177,7 @@ class Session:
         with self._store.transaction():
             seen = self._store.cheques_with_sha(sha)
             if seen:
-                reasons.append(f"this file was verified before (cheque {', '.join(map(str, seen))})")
+                reasons.append(self._seen_before_note(seen))
             cheque_id = self._store.add_cheque({
                 "account_id": acc["id"], "file_sha256": sha, "file_name": name,
                 "amount": None if value is None else str(value), "box": json.dumps(list(located.box)),
@@ -1205,6 +1205,25 @@ class Session:
             model_id=str(model.model_id), verified_by=user["name"], verified_at=row["verified_at"],  # type: ignore[index]
             final=None, seen_before=tuple(seen), elapsed_ms=(time.perf_counter() - t0) * 1000, watchlist_hits=hits,
         )  # fmt: skip
+
+    def _seen_before_note(self, seen: Sequence[int], shown: int = 3) -> str:
+        """Earlier verifications of the same file: by whom, when, and what became of them (the last ``shown``).
+
+        A re-check of one cheque (a corrected box, another amount) and a second presentment of a paid
+        cheque read differently here, and a run of re-checks until the model accepts shows as one.
+        """
+        parts = []
+        for cid in list(seen)[-shown:]:
+            row = self._store.get_cheque(cid)
+            if row is None:
+                continue
+            latest = self._store.latest_decision(cid)
+            fate = (f"{latest['decision']} by {latest['decided_by']} ({latest['status'].replace('_', ' ')})"
+                    if latest else "undecided")  # fmt: skip
+            parts.append(f"cheque {cid} by {row['verified_by']} at {str(row['verified_at'])[:16].replace('T', ' ')} UTC:"
+                         f" model {row['model_decision']}, {fate}")  # fmt: skip
+        more = f" and {len(seen) - shown} earlier" if len(seen) > shown else ""
+        return f"this file was verified before — {'; '.join(parts)}{more}"
 
     #: candidates looked at for watch-list matches (by score over the whole workspace)
     _WATCHLIST_TOP = 20
