@@ -296,6 +296,32 @@ def fast_kdf(monkeypatch):
     monkeypatch.setattr(pw, "SCRYPT_N", 2**10)
 
 
+def set_thresholds(team: Team, **kw):
+    """Thresholds as two supervisors set them: sue asks; a looser change waits, and sam approves it."""
+    info = team.sue.set_thresholds(**kw)
+    if info.pending is not None:
+        team.sam.approve_change(info.pending.id)
+        info = team.sue.thresholds()
+    return info
+
+
+def reset_thresholds(team: Team):
+    """Back to the model's thresholds, approved by sam where that loosens them."""
+    info = team.sue.reset_thresholds()
+    if info.pending is not None:
+        team.sam.approve_change(info.pending.id)
+        info = team.sue.thresholds()
+    return info
+
+
+def set_mandate(team: Team, number: str, rule: str):
+    """A mandate as two supervisors change it once the account is in use: sue asks, sam approves."""
+    acc = team.sue.set_mandate(number, rule)
+    for change in acc.pending_changes:
+        team.sam.approve_change(change.id)
+    return team.sue.get_account(number).account
+
+
 def make_gui_team(root: Path, model=None) -> Team:
     """The GUI tests' start: a team (made with a fast KDF), ACC-1 with Ada (writer 1) enrolled, and the
     global thresholds in force (the fake model's scores are crude: no per-signatory adaptation)."""
@@ -305,7 +331,7 @@ def make_gui_team(root: Path, model=None) -> Team:
         mp.setattr(pw, "SCRYPT_N", 2**10)
         team = make_team(root / "ws", model or FakeModel())
         enrol(team, "ACC-1", "Ada", writer=1)
-        team.sue.set_thresholds(adapt_per_signatory=False)
+        set_thresholds(team, adapt_per_signatory=False)
     return team
 
 

@@ -75,7 +75,14 @@ def test_a_full_day_on_the_command_line(cli, tmp_path):
     code, out, _ = cli("reference", "pending", user="sam")
     assert "UNLIKE THE OTHERS" in out
     assert cli("reference", "reject", "4", "--reason", "not Ada's hand", user="sam")[0] == 0
-    assert cli("thresholds", "set", "--accept", "0.8", "--reject", "0.6", user="sue")[0] == 0  # the fake model's scale
+    # the fake model's scale: looser than its own thresholds, so a second supervisor approves it
+    code, out, _ = cli("thresholds", "set", "--accept", "0.8", "--reject", "0.6", "--reason", "fake scale", user="sue")
+    assert code == 0 and "Change 1 waits for a second supervisor" in out
+    code, out, _ = cli("change", "pending", user="carl")
+    assert "thresholds" in out and "sue" in out
+    assert cli("change", "approve", "1", user="sue")[0] == 7  # not the maker
+    code, out, _ = cli("change", "approve", "1", user="sam")
+    assert code == 0 and "applied" in out
     page = Image.new("L", (900, 400), 255)
     page.paste(Image.fromarray(scribble(1, 7)), (500, 200))
     page.save(tmp_path / "cheque.png")
@@ -102,8 +109,11 @@ def test_a_full_day_on_the_command_line(cli, tmp_path):
     assert cli("thresholds", "set", "--accept", "0.95", "--reject", "0.8", user="sue")[0] == 0
     code, out, _ = cli("thresholds", "show", "--json", user="carl")
     assert json.loads(out)["accept"] == 0.95
-    code, out, _ = cli("thresholds", "reset", "--json", user="sue")
-    assert code == 0 and json.loads(out)["source"] == "model"
+    code, out, err = cli("thresholds", "reset", "--json", user="sue")  # looser than 0.95 / 0.8: it waits
+    assert code == 0 and json.loads(out)["pending"]["summary"].startswith("Go back to the model's own"), err
+    assert cli("change", "approve", str(json.loads(out)["pending"]["id"]), user="sam")[0] == 0
+    code, out, _ = cli("thresholds", "show", "--json", user="carl")
+    assert json.loads(out)["source"] == "model"
     out_csv = tmp_path / "audit.csv"
     code, out, _ = cli("export", "--format", "csv", "--out", str(out_csv), "--account", "100-1", user="sue")
     assert code == 0 and "Wrote 2 cheque(s)" in out

@@ -17,7 +17,7 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QLabel
 
 from chequeverify.gui.widgets import SignatureTile
-from tests.service_fixtures import PASSWORDS, cheque_with, make_gui_team, scribble
+from tests.service_fixtures import PASSWORDS, cheque_with, make_gui_team, reset_thresholds, scribble, set_thresholds
 from tests.test_gui_windows import World, runner  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
@@ -80,12 +80,12 @@ def registration(qtbot, world, runner, user):
 
 def rejected_cheque_overridden(team, seed: int, signature=None) -> int:
     """A cheque the model REJECTs (thresholds set out of reach for the time), overridden to ACCEPT by carl."""
-    team.sue.set_thresholds(accept=0.999, reject=0.99)
+    set_thresholds(team, accept=0.999, reject=0.99)
     try:
         cheque, box = cheque_with(scribble(1, 9) if signature is None else signature, seed=seed)
         v = team.carl.verify(cheque, "ACC-1", box=box)
     finally:
-        team.sue.reset_thresholds()
+        reset_thresholds(team)
     assert str(v.decision) == "REJECT"
     team.carl.decide(v.cheque_id, "ACCEPT", "the customer came to the counter with ID")
     return v.cheque_id
@@ -349,7 +349,7 @@ def test_thresholds_show_the_models_table_per_k_and_say_a_pair_replaces_it(qtbot
         dlg.save()
     info = world.team.sue.thresholds()
     assert info.source == "model" and info.adapt_per_signatory and not answers.asked
-    world.team.sue.set_thresholds(adapt_per_signatory=False)
+    set_thresholds(world.team, adapt_per_signatory=False)
 
 
 def test_loosening_the_thresholds_asks_and_states_the_consequence(qtbot, world, runner, monkeypatch, answers):
@@ -367,12 +367,16 @@ def test_loosening_the_thresholds_asks_and_states_the_consequence(qtbot, world, 
     title, question, consequence, action = answers.asked[-1]
     assert f"{expected} cheque{'s' if expected != 1 else ''} people rejected would now be accepted" in question
     assert "any number of specimens" in consequence and "every number of references" in consequence
-    assert action == "Save looser thresholds"
+    assert action == "Ask for looser thresholds" and "second supervisor" in consequence
     qtbot.wait(100)
     assert world.team.sue.thresholds().source == "model"  # nothing saved
     answers.reply = True
     with qtbot.waitSignal(dlg.saved, timeout=10_000):
         dlg.save()
+    # asked for, not applied: a second supervisor approves it
+    info = world.team.sue.thresholds()
+    assert info.source == "model" and info.pending is not None
+    world.team.sam.approve_change(info.pending.id)
     assert world.team.sue.thresholds().accept == pytest.approx(lowest)
     # stricter than the workspace pair now in force: no question
     n = len(answers.asked)
@@ -382,6 +386,11 @@ def test_loosening_the_thresholds_asks_and_states_the_consequence(qtbot, world, 
     assert len(answers.asked) == n
     with qtbot.waitSignal(dlg.saved, timeout=10_000):
         dlg.reset()
+    # the model's accept is below the pair now in force: going back waits for sam too
+    info = world.team.sue.thresholds()
+    assert info.source == "workspace" and info.pending is not None and "model's own" in info.pending.summary
+    assert "waits for a second supervisor" in dlg.waiting.text()
+    world.team.sam.approve_change(info.pending.id)
     assert world.team.sue.thresholds().source == "model"
 
 

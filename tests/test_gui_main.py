@@ -17,7 +17,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from tests.service_fixtures import PASSWORDS, FakeModel, Team, cheque_with, enrol, make_team, scribble
+from tests.service_fixtures import PASSWORDS, FakeModel, Team, cheque_with, enrol, make_team, scribble, set_thresholds
 
 pytestmark = [
     pytest.mark.gui,
@@ -44,7 +44,7 @@ def world(tmp_path_factory):
         team = make_team(root / "ws", model)
         enrol(team, "ACC-1", "Ada", writer=1)
         # the fake model's scores are crude: decide on its global thresholds, not per-signatory ones
-        team.sue.set_thresholds(adapt_per_signatory=False)
+        set_thresholds(team, adapt_per_signatory=False)
         enrol(team, "ACC-2", "Bo", writer=2)
         folder = root / "scans"
         folder.mkdir()

@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from chequeverify.gui.widgets import SignatureTile
-from tests.service_fixtures import PASSWORDS, FakeModel, Team, cheque_with, make_gui_team, scribble
+from tests.service_fixtures import PASSWORDS, FakeModel, Team, cheque_with, make_gui_team, reset_thresholds, scribble, set_thresholds
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
 
@@ -204,12 +204,12 @@ def test_an_override_of_a_reject_waits_for_another_supervisor(qtbot, world, runn
 
     monkeypatch.setattr(confirm, "ask", lambda *a, **k: True)  # "Pay this cheque against the model's REJECT?"
     team = world.team
-    team.sue.set_thresholds(accept=0.999, reject=0.99)  # whatever the fake model says, it is a REJECT
+    set_thresholds(team, accept=0.999, reject=0.99)  # whatever the fake model says, it is a REJECT
     try:
         cheque, box = cheque_with(scribble(1, 9), seed=77)
         v = team.carl.verify(cheque, "ACC-1", box=box)
     finally:
-        team.sue.reset_thresholds()
+        reset_thresholds(team)
     assert str(v.decision) == "REJECT"
     team.carl.decide(v.cheque_id, "ACCEPT", "the customer came to the counter with ID")
     sam = open_registration(qtbot, world, runner, "sam")
@@ -347,9 +347,18 @@ def test_thresholds_preview_the_effect_before_saving(qtbot, world, runner, monke
     dlg.reject_spin.setValue(0.5)
     with qtbot.waitSignal(dlg.saved, timeout=10_000):
         dlg.save()
+    # a lower reject is looser: it waits for a second supervisor, and the dialog says so
+    info = world.team.sue.thresholds()
+    assert info.source == "model" and info.pending is not None
+    assert "waits for a second supervisor" in dlg.waiting.text() and dlg.waiting.isVisibleTo(dlg)
+    world.team.sam.approve_change(info.pending.id)
     assert world.team.sue.thresholds().accept == pytest.approx(top)
     with qtbot.waitSignal(dlg.saved, timeout=10_000):
         dlg.reset()
+    # back to the model's: a lower accept again, so sam approves that too
+    info = world.team.sue.thresholds()
+    if info.pending is not None:
+        world.team.sam.approve_change(info.pending.id)
     assert world.team.sue.thresholds().source == "model"
 
 

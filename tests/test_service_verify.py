@@ -21,7 +21,7 @@ from chequeverify.errors import (
     UnreadableScan,
 )
 from chequeverify.service import Decision
-from tests.service_fixtures import cheque_with, enrol, fast_kdf, read_pdf, scribble, snapshot, team  # noqa: F401
+from tests.service_fixtures import cheque_with, enrol, fast_kdf, read_pdf, reset_thresholds, scribble, set_mandate, set_thresholds, snapshot, team  # noqa: F401
 
 
 def png_file(tmp_path, image: Image.Image, name="cheque.png"):
@@ -205,7 +205,7 @@ def test_an_expired_signatory_is_scored_but_cannot_sign(enrolled):
 
 def test_amount_tiers_and_two_signatures(enrolled):
     enrol(enrolled, name="Bob", writer=2)
-    enrolled.sue.set_mandate("100-1", "up to 1000: any one; above 1000: any two")
+    set_mandate(enrolled, "100-1", "up to 1000: any one; above 1000: any two")
     assert verify(enrolled, scribble(1, 7), amount="999").decision is Decision.ACCEPT
     big = verify(enrolled, scribble(1, 7), amount="5000")
     assert big.decision is Decision.REFER and not big.mandate.met and big.mandate.required == 2
@@ -242,7 +242,7 @@ def test_decide_confirm_and_override(enrolled):
 
 
 def test_overriding_a_reject_needs_another_supervisor(enrolled):
-    enrolled.sue.set_thresholds(accept=0.995, reject=0.99, adapt_per_signatory=False)
+    set_thresholds(enrolled, accept=0.995, reject=0.99, adapt_per_signatory=False)
     v = verify(enrolled, scribble(2, 1))
     assert v.decision is Decision.REJECT
     d = enrolled.carl.decide(v.cheque_id, "accept", "customer confirmed by phone")
@@ -281,7 +281,7 @@ def test_an_override_refused_meanwhile_is_not_approved_after_all(enrolled, monke
     from chequeverify.service import Workspace
     from tests.service_fixtures import PASSWORDS, FakeModel
 
-    enrolled.sue.set_thresholds(accept=0.995, reject=0.99, adapt_per_signatory=False)
+    set_thresholds(enrolled, accept=0.995, reject=0.99, adapt_per_signatory=False)
     v = verify(enrolled, scribble(2, 1))
     enrolled.carl.decide(v.cheque_id, "accept", "customer confirmed by phone")
     other = Workspace.open(enrolled.path, model=FakeModel())
@@ -349,11 +349,11 @@ def test_thresholds_are_global_per_model_and_audited(enrolled):
     assert (t.source, t.accept, t.reject) == ("model", 0.9, 0.7)
     with pytest.raises(InvalidInput, match="below the reject"):
         enrolled.sue.set_thresholds(accept=0.5, reject=0.6)
-    new = enrolled.sue.set_thresholds(accept=0.95)
+    new = set_thresholds(enrolled, accept=0.95)
     assert (new.source, new.accept, new.reject, new.changed_by) == ("workspace", 0.95, 0.7, "sue")
     v = verify(enrolled, scribble(1, 7))
     assert v.thresholds.accept == 0.95
-    assert enrolled.sue.reset_thresholds().source == "model"
+    assert reset_thresholds(enrolled).source == "model"
     assert [e.kind for e in enrolled.sue.audit_events(kind="thresholds_changed")] == ["thresholds_changed"]
 
 
@@ -362,10 +362,10 @@ def test_per_signatory_adaptation_is_off_by_default_and_can_be_switched_on(enrol
     assert enrolled.carl.thresholds().adapt_per_signatory is False
     (ada,) = verify(enrolled, scribble(1, 7)).signatories
     assert (ada.accept, ada.reject) == (0.9, 0.7) and ada.note == "model thresholds for 3 references"
-    enrolled.sue.set_thresholds(adapt_per_signatory=True)
+    set_thresholds(enrolled, adapt_per_signatory=True)
     (ada,) = verify(enrolled, scribble(1, 7)).signatories
     assert "hand" in ada.note and (ada.accept, ada.reject) != (0.9, 0.7)
-    enrolled.sue.set_thresholds(adapt_per_signatory=False)
+    set_thresholds(enrolled, adapt_per_signatory=False)
     (ada,) = verify(enrolled, scribble(1, 7)).signatories
     assert (ada.accept, ada.reject) == (0.9, 0.7) and "adapt" not in ada.note
 
@@ -386,7 +386,7 @@ def test_model_thresholds_follow_the_number_of_references(tmp_path, fast_kdf):
     assert seen["100-2"] == (0.95, 0.6, "model thresholds for 1 reference")
     assert seen["100-3"] == (0.8, 0.65, "model thresholds for 4 references")
     # a supervisor's workspace thresholds apply to every signatory alike
-    t.sue.set_thresholds(accept=0.85, reject=0.5)
+    set_thresholds(t, accept=0.85, reject=0.5)
     (s,) = verify(t, scribble(2, 7), account="100-2").signatories
     assert (s.accept, s.reject, s.note) == (0.85, 0.5, "workspace thresholds")
     # the decision follows the signatory's row, not the global thresholds
@@ -416,7 +416,7 @@ def test_identify_judges_each_candidate_by_its_own_thresholds(tmp_path, fast_kdf
     assert top.signatory == "Trudy" and (top.accept, top.references) == (0.999, 1)
     assert trudy.watchlist_hits == ()  # one reference: its row asks for more than it scores
     # workspace thresholds apply to every candidate alike
-    t.sue.set_thresholds(accept=0.55, reject=0.2)
+    set_thresholds(t, accept=0.55, reject=0.2)
     assert {(c.accept, c.reject) for c in t.carl.identify(scribble(5, 9), top=2).candidates} == {(0.55, 0.2)}
 
 
@@ -429,10 +429,10 @@ def test_one_threshold_alone_does_not_silently_replace_the_models_rows(tmp_path,
     with pytest.raises(InvalidInput, match="Give both"):
         t.sue.set_thresholds(reject=0.1)
     assert snapshot(t.ws) == before
-    t.sue.set_thresholds(accept=0.9, reject=0.1, adapt_per_signatory=True)
+    set_thresholds(t, accept=0.9, reject=0.1, adapt_per_signatory=True)
     assert t.sue.thresholds().for_references(3) == (0.9, 0.1)  # a workspace pair: every K alike
-    t.sue.set_thresholds(reject=0.2)  # now one value changes one value
-    reset = t.sue.reset_thresholds()
+    set_thresholds(t, reject=0.2)  # now one value changes one value
+    reset = reset_thresholds(t)
     assert reset.source == "model" and not reset.adapt_per_signatory and reset.for_references(3) == (0.8, 0.4)
 
 
@@ -443,7 +443,7 @@ def test_identify_ranks_signatories_and_flags_watch_lists(enrolled):
     enrolled.sue.add_signatory("WL-2", "Mallory")
     for r in enrolled.sue.add_references("WL-2", "Mallory", [scribble(4, v) for v in (1, 2, 3)]):
         enrolled.sam.approve_reference(r.id)
-    enrolled.sue.set_thresholds(accept=0.8, reject=0.6)
+    set_thresholds(enrolled, accept=0.8, reject=0.6)
     result = enrolled.carl.identify(scribble(2, 8), top=3)
     assert [c.rank for c in result.candidates] == [1, 2, 3]
     assert result.candidates[0].signatory == "Bob" and result.candidates[0].account == "200-2"
@@ -547,7 +547,7 @@ def test_verification_flags_a_watch_list_match_and_refers_an_accept(enrolled):
     # the forger's specimens imitate Ada well: her genuine-looking hand also matches the watch-list
     for r in enrolled.sue.add_references("WL-9", "Mallory", [scribble(1, v) for v in (4, 5, 6)]):
         enrolled.sam.approve_reference(r.id)
-    enrolled.sue.set_thresholds(accept=0.8, reject=0.6)
+    set_thresholds(enrolled, accept=0.8, reject=0.6)
     v = verify(enrolled, scribble(1, 9))
     assert [(h.account, h.signatory, h.signature) for h in v.watchlist_hits] == [("WL-9", "Mallory", 0)]
     assert v.watchlist_hits[0].score >= v.watchlist_hits[0].accept == 0.8
@@ -561,3 +561,54 @@ def test_verification_flags_a_watch_list_match_and_refers_an_accept(enrolled):
     # another hand: no hit, nothing changes
     clean = verify(enrolled, scribble(2, 9))
     assert clean.watchlist_hits == ()
+
+
+def test_looser_thresholds_wait_for_a_second_supervisor_and_stricter_ones_do_not(enrolled):
+    before = enrolled.sue.thresholds()
+    stricter = enrolled.sue.set_thresholds(accept=0.95, reject=0.8)
+    assert (stricter.accept, stricter.reject, stricter.pending) == (0.95, 0.8, None)  # at once
+    waiting = enrolled.sue.set_thresholds(accept=0.5, reject=0.3, reason="the fake model's scale")
+    assert (waiting.accept, waiting.reject) == (0.95, 0.8)  # not in force yet
+    change = waiting.pending
+    assert change.kind == "thresholds" and change.requested_by == "sue" and "looser" in change.summary
+    assert "accept 0.950, reject 0.800 → accept 0.500, reject 0.300" in change.summary
+    assert [c.id for c in enrolled.carl.pending_changes()] == [change.id]
+    with pytest.raises(InvalidInput, match="already waiting"):
+        enrolled.sue.set_thresholds(accept=0.4, reject=0.3)
+    with pytest.raises(PermissionDenied, match="second supervisor"):
+        enrolled.sue.approve_change(change.id)
+    with pytest.raises(PermissionDenied):
+        enrolled.carl.approve_change(change.id)
+    assert enrolled.sue.thresholds().accept == 0.95
+    done = enrolled.sam.approve_change(change.id, "checked the histogram")
+    assert (done.status, done.reviewed_by) == ("applied", "sam")
+    now = enrolled.sue.thresholds()
+    assert (now.accept, now.reject, now.pending) == (0.5, 0.3, None)
+    event = enrolled.root.audit_events(kind="thresholds_changed")[0]
+    assert event.user == "sue" and event.details["approved_by"] == "sam"
+    with pytest.raises(InvalidInput, match="nothing to review"):
+        enrolled.sam.approve_change(change.id)
+    # turning adaptation off loosens too; its maker may withdraw it
+    enrolled.sue.set_thresholds(adapt_per_signatory=True)
+    off = enrolled.sue.set_thresholds(adapt_per_signatory=False).pending
+    assert off is not None and "adaptation turned off" in off.summary
+    assert enrolled.sue.refuse_change(off.id, "changed my mind").status == "withdrawn"
+    assert enrolled.sue.thresholds().adapt_per_signatory and before.source == "model"
+
+
+def test_a_mandate_change_on_an_account_in_use_and_a_reactivation_wait_for_a_second_supervisor(enrolled):
+    enrolled.sue.add_account("NEW-1", "New customer")
+    assert enrolled.sue.set_mandate("NEW-1", "any two").mandate == "any two"  # being set up: at once
+    acc = enrolled.sue.set_mandate("100-1", "up to 1000: any one; above 1000: any two", reason="customer's letter")
+    assert acc.mandate == "any one" and [c.kind for c in acc.pending_changes] == ["mandate"]
+    (change,) = acc.pending_changes
+    assert "'any one' → 'up to 1000: any one; above 1000: any two'" in change.summary
+    assert enrolled.sam.refuse_change(change.id, "no letter on file").status == "refused"
+    assert enrolled.carl.get_account("100-1").account.mandate == "any one"
+    assert enrolled.sue.set_account_status("100-1", "frozen").status == "frozen"  # freezing: at once
+    acc = enrolled.sue.set_account_status("100-1", "active")
+    assert acc.status == "frozen" and acc.pending_changes[0].summary == "Account 100-1: frozen → active"
+    enrolled.sam.approve_change(acc.pending_changes[0].id)
+    assert enrolled.carl.get_account("100-1").account.status == "active"
+    kinds = [e.kind for e in enrolled.root.audit_events(account="100-1")][:4]
+    assert kinds == ["change_approved", "account_status_changed", "change_requested", "account_status_changed"]

@@ -242,16 +242,54 @@ def cmd_account_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_waiting(changes) -> None:
+    for c in changes:
+        print(f"Change {c.id} waits for a second supervisor: {c.summary}. "
+              f"They approve it with: chequeverify change approve {c.id}")  # fmt: skip
+
+
 def cmd_account_mandate(args: argparse.Namespace) -> int:
-    acc = _session(args).set_mandate(args.number, args.rule)
+    acc = _session(args).set_mandate(args.number, args.rule, reason=args.reason or "")
     print(f"Mandate of {acc.number}: {acc.mandate}")
+    _print_waiting(c for c in acc.pending_changes if c.kind == "mandate")
     return 0
 
 
 def cmd_account_status(args: argparse.Namespace) -> int:
-    acc = _session(args).set_account_status(args.number, args.status)
+    acc = _session(args).set_account_status(args.number, args.status, reason=args.reason or "")
     print(f"Account {acc.number} is {acc.status}.")
+    _print_waiting(c for c in acc.pending_changes if c.kind == "account_status")
     return 0
+
+
+def cmd_change_pending(args: argparse.Namespace) -> int:
+    changes = _session(args).pending_changes()
+    if args.json:
+        _print_json(changes)
+    else:
+        _table([[str(c.id), c.kind, c.account or "", c.requested_by, c.requested_at[:16].replace("T", " "), c.summary]
+                for c in changes], ["ID", "KIND", "ACCOUNT", "BY", "AT", "CHANGE"])  # fmt: skip
+    return 0
+
+
+def _review_changes(args: argparse.Namespace, approve: bool) -> int:
+    s = _session(args)
+    if not s.can("approve"):
+        s.approve_change(args.ids[0], args.note or "") if approve else s.refuse_change(args.ids[0], args.reason)
+
+    def review(cid: int):
+        c = s.approve_change(cid, args.note or "") if approve else s.refuse_change(cid, args.reason)
+        return c, f"Change {c.id} ({c.summary}): {c.status}."
+
+    return _each_id(args, args.ids, review, "approved" if approve else "refused", what="change")
+
+
+def cmd_change_approve(args: argparse.Namespace) -> int:
+    return _review_changes(args, True)
+
+
+def cmd_change_refuse(args: argparse.Namespace) -> int:
+    return _review_changes(args, False)
 
 
 def cmd_signatory_add(args: argparse.Namespace) -> int:
@@ -487,6 +525,12 @@ def cmd_override_refuse(args: argparse.Namespace) -> int:
 
 
 def _print_thresholds(t) -> None:
+    _print_thresholds_in_force(t)
+    if t.pending is not None:
+        _print_waiting([t.pending])
+
+
+def _print_thresholds_in_force(t) -> None:
     adapt = f"per-signatory adaptation {'on' if t.adapt_per_signatory else 'off'}"
     if t.source == "workspace":
         print(f"Model {t.model_id}: ACCEPT at score >= {t.accept:.4f}, REJECT below {t.reject:.4f}, REFER between, "
@@ -507,13 +551,14 @@ def cmd_thresholds_show(args: argparse.Namespace) -> int:
 def cmd_thresholds_set(args: argparse.Namespace) -> int:
     if args.accept is None and args.reject is None and args.adapt is None:
         raise InvalidInput("Nothing to change.", hint="Give --accept, --reject, --adapt or --no-adapt.")
-    t = _session(args).set_thresholds(args.accept, args.reject, adapt_per_signatory=args.adapt)
+    t = _session(args).set_thresholds(args.accept, args.reject, adapt_per_signatory=args.adapt,
+                                      reason=args.reason or "")  # fmt: skip
     _print_json(t) if args.json else _print_thresholds(t)
     return 0
 
 
 def cmd_thresholds_reset(args: argparse.Namespace) -> int:
-    t = _session(args).reset_thresholds()
+    t = _session(args).reset_thresholds(reason=args.reason or "")
     _print_json(t) if args.json else _print_thresholds(t)
     return 0
 
@@ -628,10 +673,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = accounts.add_parser("mandate", help="change an account's signing rule (supervisor)")
     p.add_argument("number", metavar="NUMBER")
     p.add_argument("rule", metavar="RULE")
+    p.add_argument("--reason", metavar="TEXT", help="why (the change waits for a second supervisor once the "
+                   "account has approved references)")
     p.set_defaults(func=cmd_account_mandate)
     p = accounts.add_parser("status", help="set an account active, frozen or closed (supervisor)")
     p.add_argument("number", metavar="NUMBER")
     p.add_argument("status", choices=("active", "frozen", "closed"))
+    p.add_argument("--reason", metavar="TEXT", help="why (making an account active again waits for a second "
+                   "supervisor)")
     p.set_defaults(func=cmd_account_status)
 
     sigs = _group(subparsers, "signatory", "register signatories")
@@ -752,9 +801,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-adapt", dest="adapt", action="store_false", help="do not adapt per signatory")
     _json_flag(p)
     p.set_defaults(func=cmd_thresholds_set)
+    p.add_argument("--reason", metavar="TEXT", help="why (kept with a change that waits for a second supervisor)")
     p = th.add_parser("reset", help="go back to the model's own thresholds (supervisor)")
+    p.add_argument("--reason", metavar="TEXT", help="why (kept with a change that waits for a second supervisor)")
     _json_flag(p)
     p.set_defaults(func=cmd_thresholds_reset)
+
+    changes = _group(subparsers, "change", "settings changes that wait for a second supervisor (maker-checker)")
+    p = changes.add_parser("pending", help="looser thresholds, mandates, accounts made active again, waiting")
+    _json_flag(p)
+    p.set_defaults(func=cmd_change_pending)
+    p = changes.add_parser("approve", help="approve changes another supervisor asked for; they apply at once")
+    p.add_argument("ids", metavar="ID", type=int, nargs="+")
+    p.add_argument("--note")
+    _json_flag(p)
+    p.set_defaults(func=cmd_change_approve)
+    p = changes.add_parser("refuse", help="refuse changes (or withdraw one's own)")
+    p.add_argument("ids", metavar="ID", type=int, nargs="+")
+    p.add_argument("--reason", required=True)
+    _json_flag(p)
+    p.set_defaults(func=cmd_change_refuse)
 
     audit = _group(subparsers, "audit", "the audit trail")
     p = audit.add_parser("verify", help="check the audit log's hash chain (exit 12 if altered); prints the head",

@@ -121,6 +121,6 @@ def load_model(session):
 
 
 def pending_approvals(session, overrides: bool) -> int:
-    """Reference changes (and overrides, for who may approve them) waiting for a second supervisor."""
-    n = len(session.pending_references())
+    """Reference changes, settings changes (and overrides, for who may approve them) waiting for a second supervisor."""
+    n = len(session.pending_references()) + len(session.pending_changes())
     return n + (len(session.pending_overrides()) if overrides else 0)

@@ -1155,8 +1155,12 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> QWidget:
         from chequeverify.gui.settings import ThresholdsDialog
 
-        dlg = self._singleton("settings", lambda: ThresholdsDialog(self.session, self.runner, self))
-        return dlg
+        def create():
+            dlg = ThresholdsDialog(self.session, self.runner, self)
+            dlg.saved.connect(lambda _info: self.refresh_approvals())  # a looser change waits: count it
+            return dlg
+
+        return self._singleton("settings", create)
 
     def show_shortcuts(self) -> None:
         rows = [(a.text().replace("&", ""), a.shortcut().toString(QKeySequence.SequenceFormat.NativeText))

@@ -72,7 +72,40 @@ def _ref_images(refs) -> dict[int, QImage]:
 def _load_account(session, number: str):
     detail = session.get_account(number)
     images = _ref_images([r for s in detail.signatories for r in s.references])
-    return detail, images
+    # the account's changes waiting for a second supervisor (get_account does not list them)
+    waiting = tuple(c for c in session.pending_changes() if c.account == detail.account.number)
+    return detail, images, waiting
+
+
+def _save_account(session, number: str, mandate: str | None, status: str | None, reason: str):
+    """Change the mandate and/or status; the account as the service returns it (with its waiting changes)."""
+    info = None
+    if mandate is not None:
+        info = session.set_mandate(number, mandate, reason=reason)
+    if status is not None:
+        info = session.set_account_status(number, status, reason=reason)
+    return info
+
+
+def waiting_change_html(change, *, me: str = "") -> str:
+    """One settings change waiting for a second supervisor, in words: what, who, when, why (rich text)."""
+    who = "you" if me and change.requested_by.lower() == me.lower() else html.escape(change.requested_by, quote=False)
+    reason = f" — “{html.escape(change.reason, quote=False)}”" if change.reason else ""
+    return (f"{html.escape(change.summary, quote=False)}<br><span style='color:{theme.MUTED}'>change {change.id}, "
+            f"asked by {who} at {theme.when(change.requested_at)}{reason}</span>")  # fmt: skip
+
+
+def change_consequence(change) -> str:
+    """What approving a settings change does, in words (for the confirmation)."""
+    if change.kind == "thresholds":
+        then = "Every cheque verified from now on is decided with the new thresholds."
+    elif change.kind == "mandate":
+        then = f"Cheques on account {change.account} are judged by the new signing rule from now on."
+    else:
+        then = f"Cheques on account {change.account} can be accepted and paid again."
+    reason = f": “{change.reason}”" if change.reason else " (no reason given)"
+    return (f"{change.summary}\n\nAsked by {change.requested_by} at {theme.when(change.requested_at)}{reason}."
+            f"\n\nApproving puts it in force at once. {then}")  # fmt: skip
 
 
 #: fewer specimens than this get advice to enrol more (with one, the model refers most genuine cheques)
@@ -100,13 +133,14 @@ def _load_pending(session, with_overrides: bool):
             approved[r.id] = [grey_to_qimage(a.image) for a in sig.references if a.status in ("active", "retiring")
                               ][:APPROVED_SHOWN]  # fmt: skip
     overrides = session.pending_overrides() if with_overrides else []
+    changes = session.pending_changes()
     cheques: dict[int, OverrideEvidence] = {}
     for o in overrides:
         try:
             cheques[o.cheque_id] = _override_evidence(session.get_cheque(o.cheque_id))
         except ChequeVerifyError as exc:
             cheques[o.cheque_id] = OverrideEvidence(None, None, (), (), (), error=str(exc))
-    return refs, _ref_images(refs), overrides, cheques, approved
+    return refs, _ref_images(refs), overrides, cheques, approved, changes
 
 
 @dataclass
@@ -492,7 +526,34 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         form.addRow("Mandate", self.mandate)
         form.addRow("Status", self.status)
         form.addRow("", self.watchlist)
+        self.change_reason = QLineEdit()
+        self.change_reason.setPlaceholderText("Why change the mandate or status (optional; shown to the second "
+                                              "supervisor)")  # fmt: skip
+        self.change_reason.setClearButtonEnabled(True)
+        form.addRow("Reason", self.change_reason)
+        self._reason_label = form.labelForField(self.change_reason)
         form_panel.body.addLayout(form)
+        #: "Saved and in force" after a "Save mandate and status" that applied at once (a change that waits is
+        #: said in the waiting box below instead)
+        self.account_outcome = QLabel("")
+        self.account_outcome.setObjectName("AccountOutcome")
+        self.account_outcome.setWordWrap(True)
+        self.account_outcome.setTextFormat(Qt.TextFormat.RichText)
+        self.account_outcome.setVisible(False)
+        form_panel.body.addWidget(self.account_outcome)
+        #: the account's changes waiting for a second supervisor
+        self.account_waiting = QLabel("")
+        self.account_waiting.setObjectName("AccountWaiting")
+        self.account_waiting.setWordWrap(True)
+        self.account_waiting.setTextFormat(Qt.TextFormat.RichText)
+        self.account_waiting.setStyleSheet(
+            f"QLabel#AccountWaiting {{ background: {theme.TINTS['referred']}; color: {theme.INK}; "
+            f"border: 1px solid {theme.REFER}; border-radius: 6px; padding: 8px; }}")  # fmt: skip
+        self.account_waiting.setVisible(False)
+        form_panel.body.addWidget(self.account_waiting)
+        self.account_changes: tuple = ()
+        #: ids of the changes the last save asked for (they wait for a second supervisor)
+        self._just_asked: set[int] = set()
         row = QHBoxLayout()
         row.addStretch(1)
         self.save_button = QPushButton("Create account")
@@ -603,9 +664,15 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         self._submit(_load_account, self.session, number, name="reg-account", on_done=self._account_loaded)
 
     def _account_loaded(self, result) -> None:
-        self.detail, images = result
+        previous = self.detail.account.number if self.detail is not None else None
+        self.detail, images, waiting = result
         self.images.update(images)
         a = self.detail.account
+        if a.number != previous:  # the last save's outcome was about another account
+            self.account_outcome.setVisible(False)
+            self._just_asked = set()
+            self.change_reason.clear()
+        self._show_account_changes(waiting)
         self.number.setText(a.number)
         self.number.setReadOnly(True)
         self.holder.setText(a.holder)
@@ -616,6 +683,8 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         self.watchlist.setChecked(a.watchlist)
         self.watchlist.setEnabled(False)
         self.save_button.setText("Save mandate and status")
+        self.change_reason.setVisible(True)
+        self._reason_label.setVisible(True)
         self.sig_panel.setEnabled(True)
         self._fill_signatories()
         self.loaded.emit()
@@ -632,6 +701,12 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         self.watchlist.setChecked(False)
         self.watchlist.setEnabled(True)
         self.save_button.setText("Create account")
+        self.change_reason.clear()
+        self.change_reason.setVisible(False)
+        self._reason_label.setVisible(False)
+        self.account_outcome.setVisible(False)
+        self._just_asked = set()
+        self._show_account_changes(())
         self.sig_panel.setEnabled(False)
         self._fill_signatories()
         self.number.setFocus()
@@ -676,14 +751,39 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         else:
             a = self.detail.account
             status = self.status.currentText()
+            before = {c.id for c in self.account_changes}
+            self._submit(_save_account, self.session, a.number, mandate if mandate != a.mandate else None,
+                         status if status != a.status else None, self.change_reason.text().strip(),
+                         name="reg-write", on_done=lambda info: self._account_saved(info, before))  # fmt: skip
 
-            def save(s):
-                if mandate != a.mandate:
-                    s.set_mandate(a.number, mandate)
-                if status != a.status:
-                    s.set_account_status(a.number, status)
+    def _account_saved(self, info, before: set[int]) -> None:
+        """Say plainly when the change was only asked for (it waits for a second supervisor)."""
+        new = [c for c in (getattr(info, "pending_changes", ()) or ()) if c.id not in before] if info else []
+        # asked for, not applied: the waiting box says so (shown as the account reloads); else it is in force
+        self._just_asked = {c.id for c in new}
+        if info is not None and not new:
+            self.account_outcome.setText(f"<span style='color:{theme.ACCEPT}; font-weight:600'>Saved and in force."
+                                         "</span>")  # fmt: skip
+        self.account_outcome.setVisible(info is not None and not new)
+        self.change_reason.clear()
+        self._show_account_changes(getattr(info, "pending_changes", ()) or () if info else self.account_changes)
+        self._written()
 
-            self._submit(save, self.session, name="reg-write", on_done=self._written)
+    def _show_account_changes(self, waiting) -> None:
+        self.account_changes = tuple(waiting)
+        if not waiting:
+            self.account_waiting.setVisible(False)
+            self.account_waiting.setText("")
+            return
+        items = "".join(f"<li>{waiting_change_html(c, me=self.user_name)}</li>" for c in waiting)
+        if any(c.id in self._just_asked for c in waiting):
+            head = (f"<span style='color:{theme.REFER}; font-weight:600'>Not changed yet: this waits for a second "
+                    "supervisor's approval.</span> Until another supervisor approves it under Pending approvals, "
+                    "the account keeps the mandate and status shown above.")  # fmt: skip
+        else:
+            head = "<b>Waiting for a second supervisor</b> (not in force yet):"
+        self.account_waiting.setText(f"{head}<ul style='margin-top:2px; margin-bottom:0'>{items}</ul>")
+        self.account_waiting.setVisible(True)
 
     def _created(self, info) -> None:
         self.detail = None
@@ -880,8 +980,10 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         page = QWidget()
         lay = QVBoxLayout(page)
         lay.setContentsMargins(10, 10, 10, 10)
-        intro = QLabel("Changes made by another supervisor wait here for your approval (maker-checker). "
-                       "You cannot approve your own changes.")  # fmt: skip
+        intro = QLabel("Changes made by another supervisor wait here for your approval (maker-checker): new "
+                       "references, overrides of a model REJECT, and settings changes that make paying easier "
+                       "(looser thresholds, a new mandate, an account made active again). You cannot approve your "
+                       "own changes.")  # fmt: skip
         intro.setObjectName("Muted")
         intro.setWordWrap(True)
         lay.addWidget(intro)
@@ -898,13 +1000,16 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         self._notes: dict[tuple[str, int], str] = {}
         #: the evidence of each override shown, by cheque id (for the confirmation)
         self._evidence: dict[int, OverrideEvidence] = {}
+        #: the settings changes shown, by id (for the confirmation)
+        self._changes: dict[int, object] = {}
 
     def refresh_pending(self) -> None:
         self._submit(_load_pending, self.session, "approve_override" in self.rights, name="reg-pending",
                            on_done=self._pending_loaded)  # fmt: skip
 
     def _pending_loaded(self, result) -> None:
-        refs, images, overrides, cheques, approved = result
+        refs, images, overrides, cheques, approved, changes = result
+        self._changes = {c.id: c for c in changes}
         self.images.update(images)
         self._evidence = dict(cheques)
         # keep what is typed in rows still pending; forget the notes of rows that are gone
@@ -914,7 +1019,8 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
                 self._notes[key] = row.note_edit.text()  # type: ignore[attr-defined]
             except RuntimeError:  # the row was deleted already
                 pass
-        pending = {("reference", r.id) for r in refs} | {("override", o.cheque_id) for o in overrides}
+        pending = ({("reference", r.id) for r in refs} | {("override", o.cheque_id) for o in overrides}
+                   | {("change", c.id) for c in changes})  # fmt: skip
         self._notes = {k: t for k, t in self._notes.items() if k in pending and t}
         while self.pending_layout.count():
             item = self.pending_layout.takeAt(0)
@@ -924,11 +1030,11 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
                 w.deleteLater()
         self.pending_rows = []
         me = self.session_user_name()
-        n = len(refs) + len(overrides)
+        n = len(refs) + len(overrides) + len(changes)
         self.tabs.setTabText(1, f"Pending approvals ({n})" if n else "Pending approvals")
         if not n:
-            self.pending_layout.addWidget(EmptyState("Nothing waits for approval", "New references and overrides "
-                                                     "of a model REJECT will appear here."))  # fmt: skip
+            self.pending_layout.addWidget(EmptyState("Nothing waits for approval", "New references, overrides "
+                                                     "of a model REJECT and looser settings will appear here."))  # fmt: skip
         if refs:
             self.pending_layout.addWidget(self._section("Reference signatures"))
         for r in refs:
@@ -964,6 +1070,19 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
                 row.approve_button.setEnabled(False)  # type: ignore[attr-defined]
                 row.approve_button.setToolTip("The cheque's evidence could not be loaded; refresh, or refuse.")  # type: ignore[attr-defined]
             self.pending_layout.addWidget(row)
+        if changes:
+            self.pending_layout.addWidget(self._section("Settings changes"))
+        for c in changes:
+            mine = bool(me) and c.requested_by.lower() == me.lower()
+            kind = {"thresholds": "Thresholds", "mandate": f"Mandate of {c.account}",
+                    "account_status": f"Status of account {c.account}"}.get(c.kind, c.kind)  # fmt: skip
+            title = f"<b>{html.escape(kind, quote=False)}</b> — change {c.id}<br>{html.escape(c.summary, quote=False)}"
+            reason = f"“{html.escape(c.reason, quote=False)}”" if c.reason else "no reason given"
+            sub = f"{reason} · asked by {html.escape(c.requested_by, quote=False)} at {theme.when(c.requested_at)}"
+            if mine:
+                sub += (f"<br><span style='color:{theme.REFER}; font-weight:600'>You asked for this — another "
+                        "supervisor must approve it.</span>")  # fmt: skip
+            self.pending_layout.addWidget(self._approval_row(None, title, sub, own=mine, kind="change", ident=c.id))
         self.pending_layout.addStretch(1)
         self.loaded.emit()
 
@@ -1049,7 +1168,7 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         outer = QVBoxLayout(row)
         lay = QHBoxLayout()
         outer.addLayout(lay)
-        if kind != "override":
+        if kind not in ("override", "change"):
             tile = SignatureTile(size=QSize(150, 60))
             tile.set_image(image)
             lay.addWidget(tile)
@@ -1084,7 +1203,28 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         approve.setObjectName("Accept")
         refuse = QPushButton("Refuse")
         refuse.setObjectName("Reject")
-        if own:
+        if kind == "change":
+            # refusing (or, for its maker, withdrawing) a settings change needs a reason: the button waits for one
+            if own:
+                approve.setVisible(False)
+                refuse.setText("Withdraw")
+                refuse.setObjectName("")
+                placeholder = "Reason (required to withdraw)"
+                note.setToolTip("Why you withdraw your change (kept in the audit log).")
+            else:
+                placeholder = "Note (required to refuse)"
+                approve.setToolTip("Put this change in force now. You are asked to confirm.")
+            note.setPlaceholderText(placeholder)
+            note.setMinimumWidth(note.fontMetrics().horizontalAdvance(placeholder) + 28)
+            hint = "Give a reason in the note first." if not own else "Give a reason first."
+
+            def need_reason(text: str, b=refuse, h=hint) -> None:
+                b.setEnabled(bool(text.strip()))
+                b.setToolTip("" if text.strip() else h)
+
+            note.textChanged.connect(need_reason)
+            need_reason(note.text())
+        elif own:
             for w in (note, approve, refuse):
                 w.setEnabled(False)
             approve.setToolTip("You made this change: a second supervisor must review it.")
@@ -1125,11 +1265,23 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         return confirm.ask(self, "Approve the override", "Pay this cheque against the model's REJECT?",
                            "\n\n".join(lines), action="Approve and pay")  # fmt: skip
 
+    def _confirm_change(self, change_id: int) -> bool:
+        """The checker says, knowingly, that a looser setting is to be put in force."""
+        change = getattr(self, "_changes", {}).get(change_id)
+        if change is None:
+            return False
+        return confirm.ask(self, "Approve the settings change", f"Put change {change_id} in force now?",
+                           change_consequence(change), action="Approve and apply")  # fmt: skip
+
     def review(self, kind: str, ident: int, approve: bool, note: str) -> None:
         note = note.strip()
         if kind == "override" and approve and not self._confirm_payment(ident):
             return
-        if kind == "reference":
+        if kind == "change" and approve and not self._confirm_change(ident):
+            return
+        if kind == "change":
+            fn = (lambda s: s.approve_change(ident, note)) if approve else (lambda s: s.refuse_change(ident, note))
+        elif kind == "reference":
             fn = (lambda s: s.approve_reference(ident, note)) if approve else (lambda s: s.reject_reference(ident, note))
         else:
             fn = (lambda s: s.approve_override(ident, note)) if approve else (lambda s: s.refuse_override(ident, note))

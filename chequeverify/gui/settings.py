@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -41,6 +43,22 @@ def zones(scores: np.ndarray, accept: float, reject: float) -> list[str]:
     """What one pair of thresholds decides for each score (``""`` for a missing score)."""
     return ["" if not math.isfinite(float(x)) else "ACCEPT" if x >= accept else "REJECT" if x < reject else "REFER"
             for x in np.asarray(scores, np.float64)]  # fmt: skip
+
+
+def waiting_text(change, *, just_asked: bool = False, in_force: str = "") -> str:
+    """A thresholds change waiting for a second supervisor, in words (rich text): what, who, when, why.
+
+    ``just_asked``: the save that made it just returned (the heading says that nothing changed yet).
+    """
+    reason = f" — “{html.escape(change.reason, quote=False)}”" if change.reason else ""
+    head = (f"<span style='color:{theme.REFER}; font-weight:600'>Not in force yet: this change waits for a second "
+            f"supervisor.</span>" if just_asked else "<b>Waiting for a second supervisor:</b>")  # fmt: skip
+    kept = f"In force until then: {in_force}. " if in_force else ""
+    return (f"{head} {html.escape(change.summary, quote=False)}<br><span style='color:{theme.MUTED}'>Change "
+            f"{change.id}, asked by {html.escape(change.requested_by, quote=False)} at "
+            f"{theme.when(change.requested_at)}{reason}. {kept}Another supervisor approves it under Registration → "
+            "Pending approvals (its maker may withdraw it there); no other looser change can be asked for while it "
+            "waits.</span>")  # fmt: skip
 
 
 def by_references(info) -> tuple[tuple[int, float, float], ...]:
@@ -264,6 +282,12 @@ class ScoreHistogram(QWidget):
 class ThresholdsDialog(QDialog):
     """Edit the accept / reject thresholds and per-signatory adaptation; ``saved`` after a change is stored.
 
+    Maker-checker: a stricter change applies at once; a looser one (or
+    adaptation turned off) is only *asked for*: the service keeps it for a
+    second supervisor and the thresholds in force do not move. ``saved``
+    is emitted either way (with the thresholds in force); ``outcome`` says
+    which happened, and a change that waits is shown (also on opening).
+
     While the model's own thresholds are in force (``source == "model"``)
     each signatory is decided by the model's pair for its number of
     references K: the dialog shows that table, draws it as bands, and
@@ -283,6 +307,8 @@ class ThresholdsDialog(QDialog):
         self.runner = runner
         self.info = None
         self.history = None
+        #: the id of the change the last save asked for (it waits for a second supervisor)
+        self._just_asked: int | None = None
         self.resize(800, 760)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(14, 14, 14, 12)
@@ -341,9 +367,34 @@ class ThresholdsDialog(QDialog):
         self.source.setWordWrap(True)
         self.source.setTextFormat(Qt.TextFormat.RichText)
         lay.addWidget(self.source)
+        # a change waiting for a second supervisor (a looser one does not apply at once)
+        self.waiting = QLabel("")
+        self.waiting.setObjectName("WaitingChange")
+        self.waiting.setWordWrap(True)
+        self.waiting.setTextFormat(Qt.TextFormat.RichText)
+        self.waiting.setStyleSheet(f"QLabel#WaitingChange {{ background: {theme.TINTS['referred']}; color: {theme.INK};"
+                                   f" border: 1px solid {theme.REFER}; border-radius: 6px; padding: 8px; }}")  # fmt: skip
+        self.waiting.setVisible(False)
+        lay.addWidget(self.waiting)
+        reason_row = QHBoxLayout()
+        reason_label = QLabel("Reason")
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("Why this change (optional; kept in the audit log and shown to the second "
+                                       "supervisor)")  # fmt: skip
+        self.reason.setClearButtonEnabled(True)
+        reason_row.addWidget(reason_label)
+        reason_row.addWidget(self.reason, 1)
+        lay.addLayout(reason_row)
         self.error = QLabel("")
         self.error.setObjectName("InlineError")
         lay.addWidget(self.error)
+        #: what the last save did: in force, or waiting for a second supervisor
+        self.outcome = QLabel("")
+        self.outcome.setObjectName("SaveOutcome")
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextFormat(Qt.TextFormat.RichText)
+        self.outcome.setVisible(False)
+        lay.addWidget(self.outcome)
         buttons = QHBoxLayout()
         self.reset_button = QPushButton("Back to the model's thresholds")
         self.reset_button.clicked.connect(self.reset)
@@ -377,6 +428,10 @@ class ThresholdsDialog(QDialog):
         self.adapt.blockSignals(True)
         self.adapt.setChecked(i.adapt_per_signatory)
         self.adapt.blockSignals(False)
+        pending = getattr(i, "pending", None)
+        self.waiting.setText(waiting_text(pending, just_asked=pending.id == self._just_asked,
+                                          in_force=self._in_force_words(i)) if pending is not None else "")  # fmt: skip
+        self.waiting.setVisible(pending is not None)
         rows = by_references(i)
         self._fill_table(rows)
         self.reset_button.setEnabled(i.source == "workspace")
@@ -480,6 +535,8 @@ class ThresholdsDialog(QDialog):
         self.error.setText("" if valid else "Accept must be at or above reject.")
         dirty = self.thresholds_changed() or self.adapt.isChecked() != self.info.adapt_per_signatory
         self.save_button.setEnabled(valid and dirty)
+        if dirty:  # a new proposal: what the last save did no longer describes it
+            self.outcome.setVisible(False)
         scores = self.history.scores
         new_z, old_z = zones(scores, accept, reject), self.in_force_zones()
         n = sum(1 for z in new_z if z)
@@ -522,9 +579,12 @@ class ThresholdsDialog(QDialog):
         if per_k(self.info):
             lines.append("The pair replaces the model's thresholds for every number of references.")
         rejected = c["people_rejected_now_accepted"]
+        lines.append("Looser thresholds do not apply at once: the change waits for a second supervisor's approval, "
+                     "and the thresholds in force stay until then.")  # fmt: skip
         question = (f"{rejected} cheque{'s' if rejected != 1 else ''} people rejected would now be accepted. "
-                    "Save these looser thresholds?" if rejected else "Save these looser thresholds?")  # fmt: skip
-        return confirm.ask(self, "Loosen the thresholds", question, "\n\n".join(lines), action="Save looser thresholds")
+                    "Ask for these looser thresholds?" if rejected else "Ask for these looser thresholds?")  # fmt: skip
+        return confirm.ask(self, "Loosen the thresholds", question, "\n\n".join(lines),
+                           action="Ask for looser thresholds")  # fmt: skip
 
     def save(self) -> None:
         accept, reject = self.proposed()
@@ -535,18 +595,45 @@ class ThresholdsDialog(QDialog):
         self.save_button.setEnabled(False)
         # only adaptation toggled: leave the thresholds alone (saving the pair would replace the model's per-K ones)
         a, r = (accept, reject) if change else (None, None)
-        self.runner.submit(lambda s: s.set_thresholds(a, r, adapt_per_signatory=adapt), self.session,
-                           name="thresholds-save", on_done=self._saved, on_error=self._failed)  # fmt: skip
-
-    def reset(self) -> None:
-        self.runner.submit(lambda s: s.reset_thresholds(), self.session, name="thresholds-save", on_done=self._saved,
+        reason = self.reason.text().strip()
+        before = self._waiting_id()
+        self.runner.submit(lambda s: s.set_thresholds(a, r, adapt_per_signatory=adapt, reason=reason), self.session,
+                           name="thresholds-save", on_done=lambda info: self._saved(info, before),
                            on_error=self._failed)  # fmt: skip
 
-    def _saved(self, info) -> None:
+    def reset(self) -> None:
+        reason = self.reason.text().strip()
+        before = self._waiting_id()
+        self.runner.submit(lambda s: s.reset_thresholds(reason=reason), self.session, name="thresholds-save",
+                           on_done=lambda info: self._saved(info, before), on_error=self._failed)  # fmt: skip
+
+    def _waiting_id(self) -> int | None:
+        pending = getattr(self.info, "pending", None) if self.info is not None else None
+        return pending.id if pending is not None else None
+
+    def _saved(self, info, waiting_before: int | None = None) -> None:
+        """Show what is in force now; say whether the save applied or only asked a second supervisor."""
         self.info = info
+        pending = getattr(info, "pending", None)
+        asked = pending is not None and pending.id != waiting_before
+        # asked for, not applied: the waiting banner says so (and what stays in force); else it is in force
+        self._just_asked = pending.id if asked else None
+        self.outcome.setText("" if asked else f"<span style='color:{theme.ACCEPT}; font-weight:600'>Saved and in "
+                             f"force:</span> {self._in_force_words(info)}.")  # fmt: skip
+        self.outcome.setVisible(not asked)
+        self.reason.clear()
         self._show_info()
         self._changed()
         self.saved.emit(info)
+
+    @staticmethod
+    def _in_force_words(info) -> str:
+        adapt = "adapted to each signatory" if info.adapt_per_signatory else "no per-signatory adaptation"
+        if per_k(info):
+            return f"the model's thresholds per number of references (table above), {adapt}"
+        if info.source == "model":
+            return f"the model's thresholds (accept {info.accept:.3f}, reject {info.reject:.3f}), {adapt}"
+        return f"accept {info.accept:.3f}, reject {info.reject:.3f} for every signatory, {adapt}"
 
     def _failed(self, exc, details) -> None:
         from chequeverify.gui.errors import show_error

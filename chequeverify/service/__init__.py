@@ -32,6 +32,7 @@ from chequeverify.service.types import (
     Identification,
     Located,
     MandateCheck,
+    PendingChange,
     ReEmbedSummary,
     ReferenceCheck,
     ReferenceInfo,
@@ -49,6 +50,6 @@ from chequeverify.service.workspace import ROLE_RIGHTS, Session, Workspace
 __all__ = [
     "ROLES", "ROLE_RIGHTS", "AccountDetail", "AccountInfo", "AuditCheck", "AuditEvent", "Box", "Candidate",
     "ChequeReading", "ChequeRecord", "ClerkDecision", "Decision", "ExportSummary", "Identification", "Located",
-    "MandateCheck", "ReEmbedSummary", "ReferenceCheck", "ReferenceInfo", "ReferenceScore", "ScoreHistory", "Session",
+    "MandateCheck", "PendingChange", "ReEmbedSummary", "ReferenceCheck", "ReferenceInfo", "ReferenceScore", "ScoreHistory", "Session",
     "SignatoryInfo", "SignatoryScore", "ThresholdInfo", "UserInfo", "Verification", "WatchlistHit", "Workspace",
 ]  # fmt: skip

@@ -45,6 +45,30 @@ class UserInfo:
 
 
 @dataclass(frozen=True)
+class PendingChange:
+    """A change to the bank's risk settings waiting for a second supervisor (maker-checker).
+
+    ``kind``: ``thresholds`` (made looser), ``mandate`` (an account's signing
+    rule, once the account is in use) or ``account_status`` (an account made
+    active again). ``status``: ``pending``, ``applied`` (approved and in
+    force), ``refused`` or ``withdrawn`` (by its maker). ``summary`` says
+    in words what it changes.
+    """
+
+    id: int
+    kind: str
+    account: str | None
+    summary: str
+    reason: str | None
+    status: str
+    requested_by: str
+    requested_at: str
+    reviewed_by: str | None = None
+    reviewed_at: str | None = None
+    review_note: str | None = None
+
+
+@dataclass(frozen=True)
 class AccountInfo:
     """An account as listed. ``status``: ``active``, ``frozen`` or ``closed``.
 
@@ -63,6 +87,8 @@ class AccountInfo:
     pending_references: int
     created_at: str
     created_by: str | None = None
+    #: changes to this account waiting for a second supervisor (filled when one account is asked for)
+    pending_changes: tuple[PendingChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,6 +214,8 @@ class ThresholdInfo:
     adapt_per_signatory: bool
     changed_by: str | None = None
     changed_at: str | None = None
+    #: a change of the thresholds waiting for a second supervisor (a looser one does not apply at once)
+    pending: PendingChange | None = None
     #: the model's own thresholds per number of references, ``(K, accept, reject)`` rows; while ``source`` is
     #: ``model`` a signatory with k active references is decided by the row of the largest K ≤ k
     by_references: tuple[tuple[int, float, float], ...] = ()

@@ -66,6 +66,7 @@ from chequeverify.service.types import (
     Identification,
     Located,
     MandateCheck,
+    PendingChange,
     ReEmbedSummary,
     ReferenceCheck,
     ReferenceInfo,
@@ -558,28 +559,59 @@ class Session:
         row = self._account_row(number)
         return AccountDetail(_account_info(row), tuple(self._signatory_infos(row["id"])))
 
-    def set_mandate(self, number: str, mandate: str) -> AccountInfo:
-        """Change an account's signing rule. Supervisor only. Raises :class:`UnknownAccount`, :class:`MandateError`."""
+    def set_mandate(self, number: str, mandate: str, *, reason: str = "") -> AccountInfo:
+        """Change an account's signing rule. Supervisor only.
+
+        While the account has no active references (still being set up) the
+        change applies at once; afterwards it waits for a second supervisor
+        (:meth:`approve_change`; the returned account lists it in
+        ``pending_changes``). Raises :class:`UnknownAccount`,
+        :class:`MandateError`, :class:`InvalidInput` (a change already waiting).
+        """
         self._require("register", "change mandates", account=str(number))
         rule = str(policy.parse_mandate(mandate))
-        with self._store.transaction():
-            row = self._account_row(number)
-            self._store.update_account(row["id"], mandate=rule)
-            self._store.append_audit("mandate_changed", user=self._name, account=row["number"], subject=row["number"],
-                                     details={"from": row["mandate"], "to": rule})  # fmt: skip
+        row = self._account_row(number)
+        if rule == row["mandate"]:
+            return self._account_info(row["number"])
+        if not row["active_references"]:
+            with self._store.transaction():
+                self._apply_mandate(self._account_row(number), rule, by=self._name)
+        else:
+            self._request_change("mandate", row["number"], {"mandate": rule},
+                                 f"Mandate of {row['number']}: '{row['mandate']}' → '{rule}'", reason)  # fmt: skip
         return self._account_info(row["number"])
 
-    def set_account_status(self, number: str, status: str) -> AccountInfo:
-        """``active``, ``frozen`` or ``closed`` (cheques on a non-active account are refused). Supervisor only."""
+    def _apply_mandate(self, row: dict[str, Any], rule: str, *, by: str, approved_by: str | None = None) -> None:
+        self._store.update_account(row["id"], mandate=rule)
+        self._store.append_audit("mandate_changed", user=by, account=row["number"], subject=row["number"],
+                                 details={"from": row["mandate"], "to": rule,
+                                          **({"approved_by": approved_by} if approved_by else {})})  # fmt: skip
+
+    def set_account_status(self, number: str, status: str, *, reason: str = "") -> AccountInfo:
+        """``active``, ``frozen`` or ``closed`` (cheques on a non-active account are refused). Supervisor only.
+
+        Freezing or closing applies at once; making an account active again
+        waits for a second supervisor (:meth:`approve_change`).
+        """
         self._require("register", "change account status", account=str(number))
         if status not in ACCOUNT_STATUSES:
             raise InvalidInput(f"Unknown account status {status!r}.", hint=f"Use one of: {', '.join(ACCOUNT_STATUSES)}.")
-        with self._store.transaction():
-            row = self._account_row(number)
-            self._store.update_account(row["id"], status=status)
-            self._store.append_audit("account_status_changed", user=self._name, account=row["number"],
-                                     subject=row["number"], details={"from": row["status"], "to": status})  # fmt: skip
+        row = self._account_row(number)
+        if status == row["status"]:
+            return self._account_info(row["number"])
+        if status != "active":
+            with self._store.transaction():
+                self._apply_status(self._account_row(number), status, by=self._name)
+        else:
+            self._request_change("account_status", row["number"], {"status": status},
+                                 f"Account {row['number']}: {row['status']} → active", reason)  # fmt: skip
         return self._account_info(row["number"])
+
+    def _apply_status(self, row: dict[str, Any], status: str, *, by: str, approved_by: str | None = None) -> None:
+        self._store.update_account(row["id"], status=status)
+        self._store.append_audit("account_status_changed", user=by, account=row["number"], subject=row["number"],
+                                 details={"from": row["status"], "to": status,
+                                          **({"approved_by": approved_by} if approved_by else {})})  # fmt: skip
 
     def _account_row(self, number: str) -> dict[str, Any]:
         row = self._store.get_account(str(number).strip())
@@ -588,7 +620,9 @@ class Session:
         return row
 
     def _account_info(self, number: str) -> AccountInfo:
-        return _account_info(self._account_row(number))
+        row = self._account_row(number)
+        waiting = tuple(_pending_change(r) for r in self._store.changes(account=row["number"]))
+        return dataclasses.replace(_account_info(row), pending_changes=waiting)
 
     # --- signatories --------------------------------------------------------------
 
@@ -1185,7 +1219,8 @@ class Session:
                 "rotated": located.rotated, "signature_png": im.grey_png(crops[0]), "model_id": str(model.model_id),
                 "model_decision": model_decision.value, "score": _finite_or_none(score),
                 "mandate": str(mandate), "rule": result.rule, "mandate_met": int(result.met),
-                "required": result.required, "thresholds": json.dumps(dataclasses.asdict(base)),
+                "required": result.required,
+                "thresholds": json.dumps({**dataclasses.asdict(base), "pending": None}),
                 "scores": json.dumps({"signatories": stored_scores, "signatures": signatures_json,
                                       "watchlist": [dataclasses.asdict(h) for h in hits]}),
                 "reasons": json.dumps(reasons), "verified_by": user["name"],
@@ -1314,6 +1349,7 @@ class Session:
         stored = json.loads(row["scores"])
         saved_t = json.loads(row["thresholds"])
         saved_t["by_references"] = tuple(tuple(r) for r in saved_t.get("by_references", ()))
+        saved_t.pop("pending", None)  # what was in force then; a change waiting then is not part of it
         thresholds = ThresholdInfo(**saved_t)
         sigs = []
         for s in stored["signatories"]:
@@ -1564,20 +1600,29 @@ class Session:
         adapt = (self._store.get_setting(_SETTING_ADAPT, "0") or "0") == "1"
         rows = tuple((int(r["references"]), float(r["accept"]), float(r["reject"]))
                      for r in getattr(mt, "by_references", ()) or ())  # fmt: skip
+        waiting = self._store.changes(kind="thresholds")
+        pending = _pending_change(waiting[-1]) if waiting else None
         row = self._store.setting_row(_SETTING_THRESHOLDS)
         if row:
             saved = json.loads(row["value"])
             if saved.get("model_id") == str(model.model_id):
                 return ThresholdInfo(saved["accept"], saved["reject"], "workspace", str(model.model_id), model_accept,
-                                     model_reject, adapt, row["changed_by"], row["changed_at"], rows)  # fmt: skip
+                                     model_reject, adapt, row["changed_by"], row["changed_at"], pending=pending,
+                                     by_references=rows)  # fmt: skip
         return ThresholdInfo(model_accept, model_reject, "model", str(model.model_id), model_accept, model_reject, adapt,
-                             by_references=rows)  # fmt: skip
+                             pending=pending, by_references=rows)  # fmt: skip
 
     def set_thresholds(self, accept: float | None = None, reject: float | None = None, *,
-                       adapt_per_signatory: bool | None = None) -> ThresholdInfo:  # fmt: skip
+                       adapt_per_signatory: bool | None = None, reason: str = "") -> ThresholdInfo:  # fmt: skip
         """Change the global thresholds (for the current model) and/or per-signatory adaptation. Supervisor only.
 
-        Raises :class:`InvalidInput` (not numbers, accept < reject), :class:`ModelError`.
+        A stricter change applies at once. A looser one (a lower accept or
+        reject threshold than the one in force for any number of references,
+        or adaptation turned off) waits for a second supervisor
+        (:meth:`approve_change`); the returned info then has ``pending`` set.
+        Raises :class:`InvalidInput` (not numbers, accept < reject, only one
+        of two thresholds while the model's rows are in force, a change
+        already waiting), :class:`ModelError`.
         """
         self._require("thresholds", "change thresholds")
         model = self.workspace.load_model()
@@ -1588,29 +1633,154 @@ class Session:
                 "and a workspace pair replaces them for every signatory.",
                 hint="`chequeverify model` lists the model's rows; `thresholds reset` goes back to them.",
             )
-        new = Thresholds(float(current.accept if accept is None else accept),
-                         float(current.reject if reject is None else reject))  # fmt: skip
-        with self._store.transaction():
-            if accept is not None or reject is not None:
-                self._store.set_setting(_SETTING_THRESHOLDS, json.dumps(
-                    {"model_id": str(model.model_id), "accept": new.accept, "reject": new.reject}), changed_by=self._name)  # fmt: skip
-            if adapt_per_signatory is not None:
-                self._store.set_setting(_SETTING_ADAPT, "1" if adapt_per_signatory else "0", changed_by=self._name)
-            self._store.append_audit("thresholds_changed", user=self._name, details={
-                "model_id": str(model.model_id), "from": [current.accept, current.reject], "to": [new.accept, new.reject],
-                "adapt_per_signatory": current.adapt_per_signatory if adapt_per_signatory is None else adapt_per_signatory})  # fmt: skip
-        return self._thresholds_info(model)
+        payload: dict[str, Any] = {"model_id": str(model.model_id)}
+        if accept is not None or reject is not None:
+            new = Thresholds(float(current.accept if accept is None else accept),
+                             float(current.reject if reject is None else reject))  # fmt: skip
+            payload.update(accept=new.accept, reject=new.reject)
+        if adapt_per_signatory is not None:
+            payload["adapt_per_signatory"] = bool(adapt_per_signatory)
+        return self._change_thresholds(model, current, payload, reason)
 
-    def reset_thresholds(self) -> ThresholdInfo:
-        """Go back to the model's own thresholds (per number of references), adaptation off. Supervisor only."""
+    def reset_thresholds(self, *, reason: str = "") -> ThresholdInfo:
+        """Go back to the model's own thresholds (per number of references), adaptation off. Supervisor only.
+
+        Waits for a second supervisor where the model's rows are looser than the workspace's pair.
+        """
         self._require("thresholds", "change thresholds")
         model = self.workspace.load_model()
-        with self._store.transaction():
+        current = self._thresholds_info(model)
+        return self._change_thresholds(model, current, {"model_id": str(model.model_id), "reset": True}, reason)
+
+    def _change_thresholds(self, model: Any, current: ThresholdInfo, payload: dict[str, Any], reason: str) -> ThresholdInfo:
+        after = _thresholds_after(current, payload)
+        looser = [k for k in range(1, MAX_REFERENCES + 1)
+                  if after.for_references(k)[0] < current.for_references(k)[0] - 1e-12
+                  or after.for_references(k)[1] < current.for_references(k)[1] - 1e-12]  # fmt: skip
+        adapt_off = current.adapt_per_signatory and not after.adapt_per_signatory
+        if not looser and not adapt_off:
+            with self._store.transaction():
+                self._apply_thresholds(payload, by=self._name)
+            return self._thresholds_info(model)
+        what = []
+        if looser:
+            ks = f"K = {looser[0]}" if len(looser) == 1 else f"K = {looser[0]}-{looser[-1]}"
+            what.append(f"looser thresholds for signatories with {ks} references "
+                        f"({_describe_thresholds(current, looser[0])} → {_describe_thresholds(after, looser[0])})")  # fmt: skip
+        if adapt_off:
+            what.append("per-signatory adaptation turned off")
+        summary = ("Go back to the model's own thresholds: " if payload.get("reset") else "Change the thresholds: ") + \
+            "; ".join(what)
+        self._request_change("thresholds", None, payload, summary, reason)
+        return self._thresholds_info(model)
+
+    def _apply_thresholds(self, payload: dict[str, Any], *, by: str, approved_by: str | None = None) -> None:
+        """Put a thresholds change in force (inside the caller's transaction) and audit it."""
+        model = self.workspace.load_model()
+        current = self._thresholds_info(model)
+        if payload.get("model_id") != str(model.model_id):
+            raise InvalidInput("This thresholds change was made for another model; it no longer applies.",
+                               hint="Refuse it and make it again for the current model.")  # fmt: skip
+        extra = {"approved_by": approved_by} if approved_by else {}
+        if payload.get("reset"):
             self._store.delete_setting(_SETTING_THRESHOLDS)
             self._store.delete_setting(_SETTING_ADAPT)  # the model's defaults: adaptation off
-            self._store.append_audit("thresholds_reset", user=self._name, details={"model_id": str(model.model_id),
-                                                                                   "adapt_per_signatory": False})  # fmt: skip
-        return self._thresholds_info(model)
+            self._store.append_audit("thresholds_reset", user=by, details={
+                "model_id": str(model.model_id), "adapt_per_signatory": False, **extra})  # fmt: skip
+            return
+        if "accept" in payload:
+            if payload["accept"] < payload["reject"]:
+                raise InvalidInput("The accept threshold must not be below the reject threshold.")
+            self._store.set_setting(_SETTING_THRESHOLDS, json.dumps(
+                {"model_id": str(model.model_id), "accept": payload["accept"], "reject": payload["reject"]}),
+                changed_by=by)  # fmt: skip
+        if "adapt_per_signatory" in payload:
+            self._store.set_setting(_SETTING_ADAPT, "1" if payload["adapt_per_signatory"] else "0", changed_by=by)
+        to = [payload.get("accept", current.accept), payload.get("reject", current.reject)]
+        self._store.append_audit("thresholds_changed", user=by, details={
+            "model_id": str(model.model_id), "from": [current.accept, current.reject], "to": to,
+            "adapt_per_signatory": payload.get("adapt_per_signatory", current.adapt_per_signatory), **extra})  # fmt: skip
+
+    # --- maker-checker for settings -------------------------------------------------
+
+    def _request_change(self, kind: str, account: str | None, payload: dict[str, Any], summary: str,
+                        reason: str) -> PendingChange:  # fmt: skip
+        with self._store.transaction():
+            waiting = self._store.changes(kind=kind, account=account)
+            if waiting:
+                raise InvalidInput(f"Change {waiting[0]['id']} ({waiting[0]['summary']}) is already waiting for a "
+                                   "second supervisor.", hint="It must be approved or refused first.")  # fmt: skip
+            cid = self._store.add_change({"kind": kind, "account": account, "payload": json.dumps(payload),
+                                          "summary": summary, "reason": str(reason or "").strip() or None,
+                                          "requested_by": self._name})  # fmt: skip
+            self._store.append_audit("change_requested", user=self._name, account=account, subject=f"change {cid}",
+                                     details={"kind": kind, "summary": summary, "payload": payload,
+                                              "reason": str(reason or "").strip() or None})  # fmt: skip
+            return _pending_change(self._store.get_change(cid))  # type: ignore[arg-type]
+
+    def pending_changes(self) -> list[PendingChange]:
+        """Settings changes waiting for a second supervisor, oldest first."""
+        self._require("view", "view pending changes")
+        return [_pending_change(r) for r in self._store.changes()]
+
+    def approve_change(self, change_id: int, note: str = "") -> PendingChange:
+        """A second supervisor approves a settings change: it is applied exactly as requested.
+
+        Supervisor only, not its maker. Raises :class:`UnknownAccount` (no
+        such change), :class:`InvalidInput` (not pending, no longer
+        applicable), :class:`PermissionDenied`.
+        """
+        return self._review_change(change_id, True, note)
+
+    def refuse_change(self, change_id: int, reason: str) -> PendingChange:
+        """Refuse a settings change (its maker may withdraw it the same way). Supervisor only."""
+        if not str(reason or "").strip():
+            raise InvalidInput("Give a reason for refusing the change.")
+        return self._review_change(change_id, False, reason)
+
+    def _review_change(self, change_id: int, approve: bool, note: str) -> PendingChange:
+        self._require("approve", "approve settings changes", subject=f"change {change_id}")
+        own = False
+        with self._store.transaction():
+            row = self._store.get_change(int(change_id)) if str(change_id).strip().isdigit() else None
+            if row is None:
+                raise UnknownAccount(f"There is no change {change_id}.", hint="List them with `chequeverify change pending`.")
+            if row["status"] != "pending":
+                raise InvalidInput(f"Change {row['id']} is {row['status']}; there is nothing to review.")
+            mine = row["requested_by"].lower() == self._name.lower()
+            note = str(note or "").strip()
+            if mine and approve:
+                own = True
+                self._store.append_audit("permission_denied", user=self._name, account=row["account"],
+                                         subject=f"change {row['id']}", details={"action": "approve own change"})  # fmt: skip
+            else:
+                status = "applied" if approve else ("withdrawn" if mine else "refused")
+                if approve:
+                    self._apply_change(row)
+                self._store.update_change(row["id"], status=status, reviewed_by=self._name, reviewed_at=_utc_now(),
+                                          review_note=note or None)  # fmt: skip
+                self._store.append_audit({"applied": "change_approved", "refused": "change_refused",
+                                          "withdrawn": "change_withdrawn"}[status], user=self._name,
+                                         account=row["account"], subject=f"change {row['id']}",
+                                         details={"kind": row["kind"], "summary": row["summary"],
+                                                  "maker": row["requested_by"], "note": note or None})  # fmt: skip
+        if own:
+            raise PermissionDenied("A second supervisor must approve this change (you made it).",
+                                   hint="Ask another supervisor; you may withdraw it (refuse it with a reason).")  # fmt: skip
+        return _pending_change(self._store.get_change(int(change_id)))  # type: ignore[arg-type]
+
+    def _apply_change(self, row: dict[str, Any]) -> None:
+        payload = json.loads(row["payload"])
+        if row["kind"] == "thresholds":
+            self._apply_thresholds(payload, by=row["requested_by"], approved_by=self._name)
+        elif row["kind"] == "mandate":
+            self._apply_mandate(self._account_row(row["account"]), payload["mandate"], by=row["requested_by"],
+                                approved_by=self._name)  # fmt: skip
+        elif row["kind"] == "account_status":
+            self._apply_status(self._account_row(row["account"]), payload["status"], by=row["requested_by"],
+                               approved_by=self._name)  # fmt: skip
+        else:  # pragma: no cover - the table's CHECK constraint lists the kinds
+            raise InvalidInput(f"Unknown change kind {row['kind']!r}.")
 
     def recent_scores(self, limit: int = 500, *, account: str | None = None) -> ScoreHistory:
         """The latest ``limit`` verification scores (for a histogram beside the thresholds). Raises :class:`ModelError`."""
@@ -1798,6 +1968,31 @@ def _refuse_whole_cheque(page: Image.Image, label: str) -> None:
     if view.layout_score >= WHOLE_CHEQUE_LAYOUT_SCORE:
         raise ReferenceRejected(f"{label}: this is a whole cheque ({view.layout.name} layout), not a signature.",
                                 hint="Add it as a cheque (--from-cheque) so that its signature is cut out.")  # fmt: skip
+
+
+def _pending_change(row: dict[str, Any]) -> PendingChange:
+    return PendingChange(id=row["id"], kind=row["kind"], account=row["account"], summary=row["summary"],
+                         reason=row["reason"], status=row["status"], requested_by=row["requested_by"],
+                         requested_at=row["requested_at"], reviewed_by=row["reviewed_by"],
+                         reviewed_at=row["reviewed_at"], review_note=row["review_note"])  # fmt: skip
+
+
+def _thresholds_after(current: ThresholdInfo, payload: dict[str, Any]) -> ThresholdInfo:
+    """The thresholds that ``payload`` would put in force (for comparing, row by row, with ``current``)."""
+    if payload.get("reset"):
+        return dataclasses.replace(current, source="model", accept=current.model_accept, reject=current.model_reject,
+                                   adapt_per_signatory=False)  # fmt: skip
+    after = current
+    if "accept" in payload:
+        after = dataclasses.replace(after, source="workspace", accept=payload["accept"], reject=payload["reject"])
+    if "adapt_per_signatory" in payload:
+        after = dataclasses.replace(after, adapt_per_signatory=payload["adapt_per_signatory"])
+    return after
+
+
+def _describe_thresholds(t: ThresholdInfo, k: int) -> str:
+    accept, reject = t.for_references(k)
+    return f"accept {accept:.3f}, reject {reject:.3f}"
 
 
 def _decided_already(cheque_id: int, previous: dict[str, Any]) -> str:

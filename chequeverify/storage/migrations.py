@@ -170,8 +170,31 @@ _V2 = [
        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: a row can only be added after the last one'); END""",
 ]
 
+# Migration 3: changes to the bank's risk settings wait for a second supervisor
+# (maker-checker beyond reference signatures): thresholds made looser, a
+# mandate changed, an account made active again. ``payload`` is the change as
+# JSON; it is applied, exactly as requested, only when another supervisor
+# approves it.
+_V3 = [
+    """CREATE TABLE pending_changes (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('thresholds', 'mandate', 'account_status')),
+        account TEXT,
+        payload TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        reason TEXT,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'applied', 'refused', 'withdrawn')),
+        requested_by TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        reviewed_by TEXT,
+        reviewed_at TEXT,
+        review_note TEXT
+    )""",
+    "CREATE INDEX pending_changes_status ON pending_changes (status, id)",
+]
+
 #: migration number → statements; numbers start at 1 and increase by 1
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

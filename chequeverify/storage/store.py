@@ -452,6 +452,22 @@ class Store:
             params = (*params, int(limit))
         return self._rows(sql, params)
 
+    # --- changes waiting for a second supervisor ---------------------------------------
+
+    def add_change(self, record: dict[str, Any]) -> int:
+        return self._insert("pending_changes", {**record, "status": "pending", "requested_at": utc_now()})
+
+    def get_change(self, change_id: int) -> dict[str, Any] | None:
+        return self._row("SELECT * FROM pending_changes WHERE id = ?", (int(change_id),))
+
+    def changes(self, *, status: str | None = "pending", kind: str | None = None,
+                account: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+        where, params = _filters(("status = ?", status), ("kind = ?", kind), ("account = ?", account))
+        return self._rows(f"SELECT * FROM pending_changes {where} ORDER BY id", params)
+
+    def update_change(self, change_id: int, **fields: Any) -> None:
+        self._update("pending_changes", "id", change_id, fields)
+
     def add_decision(self, record: dict[str, Any]) -> int:
         return self._insert("decisions", {**record, "decided_at": utc_now()})
 
