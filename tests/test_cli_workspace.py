@@ -428,3 +428,18 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
         os.close(write_end)
     assert result.returncode == 141
     assert result.stderr == ""
+
+
+def test_audit_verify_fails_on_state_edited_behind_its_back(cli, tmp_path):
+    import sqlite3
+
+    setup_team(cli)
+    code, out, _ = cli("audit", "verify", user="root")
+    assert code == 0 and "accounted for" in out
+    conn = sqlite3.connect(tmp_path / "ws" / "workspace.sqlite")
+    conn.execute("UPDATE users SET role = 'admin' WHERE name = 'carl'")
+    conn.commit()
+    conn.close()
+    code, out, err = cli("audit", "verify", user="root")
+    assert code == 12 and "unaccounted: user carl is admin, but was created clerk" in err
+    assert "chain is intact" in err

@@ -90,3 +90,78 @@ def test_a_pdf_report_carries_its_anchor(team, tmp_path):
     summary = team.sue.export(tmp_path / "audit.pdf")
     text = " ".join(read_pdf(tmp_path / "audit.pdf").text.split())
     assert summary.anchor and f"audit log head {summary.anchor}" in text.replace("\n", " ")
+
+
+# --- reconciliation: the state the intact log must account for ---------------------------------------------
+
+
+@pytest.fixture
+def busy(tmp_path, fast_kdf):
+    """A workspace after a day's work: references approved and refused, decisions, an override approved,
+    a mandate changed by two supervisors, an account frozen, workspace thresholds."""
+    from tests.service_fixtures import cheque_with, enrol, scribble, set_mandate, set_thresholds
+
+    t = make_team(tmp_path / "ws")
+    enrol(t)
+    t.sue.add_references("100-1", "Ada", [scribble(1, 5)])  # waits for sam
+    set_thresholds(t, accept=0.995, reject=0.99, adapt_per_signatory=False)
+    for writer, choice, reason in ((1, "accept", "customer confirmed by phone"), (2, "reject", "")):
+        cheque, box = cheque_with(scribble(writer, 9))
+        v = t.carl.verify(cheque, "100-1", box=box)
+        t.carl.decide(v.cheque_id, choice, reason if choice.upper() != str(v.decision) else "")
+    for p in t.sue.pending_overrides():
+        t.sam.approve_override(p.cheque_id)
+    set_mandate(t, "100-1", "any two")
+    t.sue.add_account("200-2", "Bo")
+    t.sue.set_account_status("200-2", "frozen")
+    yield t
+    t.ws.close()
+
+
+def test_a_days_work_is_accounted_for(busy):
+    check = busy.sue.check_audit()
+    assert check.ok and check.unaccounted == () and check.state_ok, check.unaccounted
+
+
+@pytest.mark.parametrize("sql,words", [
+    ("UPDATE decisions SET decision = 'ACCEPT' WHERE decision = 'REJECT'", "has no audit event"),
+    ("UPDATE decisions SET reviewed_by = NULL", "without a second supervisor's approval"),
+    ("UPDATE reference_signatures SET status = 'active' WHERE id = 1", None),  # already active: nothing to see
+    ("UPDATE reference_signatures SET status = 'active' WHERE status = 'pending'",
+     "is active without a reference approved event"),
+    ("UPDATE accounts SET mandate = 'any one' WHERE number = '100-1'", "the audit log last set 'any two'"),
+    ("UPDATE accounts SET status = 'active' WHERE number = '200-2'", "the audit log last made it frozen"),
+    ("UPDATE users SET role = 'supervisor' WHERE name = 'carl'", "user carl is supervisor, but was created clerk"),
+    ("UPDATE settings SET value = '{\"model_id\": \"fake-model-v1\", \"accept\": 0.1, \"reject\": 0.0}'"
+     " WHERE key = 'thresholds'", "workspace thresholds"),
+])  # fmt: skip
+def test_state_edited_behind_the_services_back_is_reported(busy, sql, words):
+    conn = sqlite3.connect(busy.path / "workspace.sqlite")
+    try:
+        conn.execute(sql)
+    except sqlite3.OperationalError as exc:  # a column list that differs: say so rather than pass silently
+        pytest.fail(f"{exc}")
+    conn.commit()
+    conn.close()
+    check = busy.sue.check_audit()
+    assert check.ok  # the chain itself is intact: only the reconciliation can tell
+    if words is None:
+        assert check.unaccounted == ()
+    else:
+        assert not check.state_ok and any(words in u for u in check.unaccounted), check.unaccounted
+
+
+def test_a_withdrawn_override_and_a_supervisors_change_are_accounted_for(busy):
+    from tests.service_fixtures import cheque_with, scribble
+
+    cheque, box = cheque_with(scribble(3, 9), seed=5)
+    busy.sue.add_account("300-3", "Cy", mandate="any one")
+    busy.sue.add_signatory("300-3", "Cy")
+    for r in busy.sue.add_references("300-3", "Cy", [scribble(4, k) for k in (1, 2, 3)]):
+        busy.sam.approve_reference(r.id)
+    v = busy.carl.verify(cheque, "300-3", box=box)
+    assert str(v.decision) == "REJECT"
+    busy.carl.decide(v.cheque_id, "accept", "customer confirmed by phone")  # waits …
+    busy.carl.decide(v.cheque_id, "refer", "withdrawn: will check again")  # … and is withdrawn
+    busy.sue.decide(v.cheque_id, "reject", "the supervisor's call")
+    assert busy.sue.check_audit().unaccounted == ()

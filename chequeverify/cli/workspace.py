@@ -579,9 +579,20 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         where = f" (first bad row: {check.first_bad_seq})" if check.first_bad_seq is not None else ""
         raise AuditTampered(f"The audit log does not verify: {check.problem}{where}.",
                             hint="Restore the workspace from a backup and investigate.")  # fmt: skip
+    if check.unaccounted:
+        if not args.json:
+            for line in check.unaccounted[:50]:
+                print(f"  unaccounted: {line}", file=sys.stderr)
+            more = len(check.unaccounted) - 50
+            if more > 0:
+                print(f"  … and {more} more", file=sys.stderr)
+        raise AuditTampered(f"The audit log's chain is intact, but {len(check.unaccounted)} thing(s) in the workspace "
+                            "are not what its events recorded (edited in the database directly?).",
+                            hint="Restore the workspace from a backup and investigate.")  # fmt: skip
     if not args.json:
         matched = f" {len(check.anchors)} anchor(s) still match." if check.anchors else ""
-        print(f"The audit log verifies: {check.rows} rows, chain intact.{matched}")
+        print(f"The audit log verifies: {check.rows} rows, chain intact.{matched} Every decision, review and "
+              "setting in the workspace is accounted for.")  # fmt: skip
         _print_head(check.anchor, "the last row verified")
     return 0
 

@@ -323,11 +323,18 @@ class AuditDialog(ShowsJobErrors, QDialog):
 
     def _checked(self, check) -> None:
         self.last_check = check
-        if check.ok:
+        unaccounted = getattr(check, "unaccounted", ())
+        if check.ok and unaccounted:
+            shown = "\n".join(f"• {u}" for u in unaccounted[:8])
+            more = f"\n… and {len(unaccounted) - 8} more" if len(unaccounted) > 8 else ""
+            self.chain.setText(f"✗  The audit chain is intact, but {len(unaccounted)} thing(s) in the workspace are "
+                               f"not what its events recorded (edited in the database directly?):\n{shown}{more}")  # fmt: skip
+            self.chain.setStyleSheet(f"color: {theme.REJECT}; font-weight: 600;")
+        elif check.ok:
             head = (f"\nhead {check.anchor}  (an anchor: keep it outside the workspace, e.g. on the day's "
                     "filed report; `chequeverify audit verify --anchor` checks it later)") if check.anchor else ""
             self.chain.setText(f"✓  The audit chain verifies: {check.rows} rows, none altered, inserted or "
-                               f"removed.{head}")  # fmt: skip
+                               f"removed; every decision, review and setting is accounted for.{head}")  # fmt: skip
             self.chain.setStyleSheet(f"color: {theme.ACCEPT}; font-weight: 600;")
         else:
             where = f" at row {check.first_bad_seq}" if check.first_bad_seq is not None else ""

@@ -493,6 +493,10 @@ class AuditCheck:
     log is not empty); :attr:`anchor` writes them as ``SEQ:HASH``, to keep
     outside the workspace and give back later to ``audit verify --anchor``.
     ``anchors``: the anchors checked, all of which matched (when ``ok``).
+    ``unaccounted``: state the (intact) log does not account for — a
+    decision, a reference's review, an account's mandate or status, a
+    user's role or the thresholds edited in the database directly (see
+    :attr:`state_ok`).
     """
 
     ok: bool
@@ -502,6 +506,12 @@ class AuditCheck:
     head_seq: int | None = None
     head_hash: str | None = None
     anchors: tuple[str, ...] = ()
+    unaccounted: tuple[str, ...] = ()
+
+    @property
+    def state_ok(self) -> bool:
+        """The chain is intact and accounts for every decision, review and setting in the workspace."""
+        return self.ok and not self.unaccounted
 
     @property
     def anchor(self) -> str | None:

@@ -26,7 +26,7 @@ import os
 import tempfile
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -1824,13 +1824,88 @@ class Session:
         except (ValueError, TypeError) as exc:
             raise InvalidInput(f"{exc}.", hint="Give it as `audit verify` printed it: SEQ:HASH.") from None
         check = self._store.check_audit(pairs)
+        unaccounted = tuple(self._reconcile()) if check.ok else ()
         result = AuditCheck(check.ok, check.rows, check.first_bad_seq, check.problem, check.head_seq, check.head_hash,
-                            check.anchors)  # fmt: skip
+                            check.anchors, unaccounted)  # fmt: skip
         with self._store.transaction():
             self._store.append_audit("audit_checked", user=self._name, details={
                 "ok": check.ok, "rows": check.rows, "first_bad_seq": check.first_bad_seq, "head": result.anchor,
-                "anchors": [format_anchor(*a) for a in pairs]})  # fmt: skip
+                "anchors": [format_anchor(*a) for a in pairs], "unaccounted": len(unaccounted)})  # fmt: skip
         return result
+
+    def _reconcile(self) -> list[str]:
+        """State the audit log does not account for: rows edited in the database behind the service's back.
+
+        Every decision must have the event that recorded it (same cheque, decision and user), an override
+        of a REJECT in force its approval by the supervisor named, every reviewed reference the event of
+        its review, every account the mandate and status its events last gave it, every user the role it
+        was created with, and the workspace thresholds the values of their last change.
+        """
+        state = self._store.state_for_reconciliation()
+        events = self._store.audit_events(limit=10**9, newest_first=False)
+        out: list[str] = []
+        by_subject: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for e in events:
+            by_subject.setdefault((e["kind"], e["subject"] or ""), []).append(e)
+
+        def details(e: dict[str, Any]) -> dict[str, Any]:
+            return json.loads(e["details"]) if isinstance(e["details"], str) else (e["details"] or {})
+
+        decided: Counter = Counter()
+        for kind in ("decided", "overridden", "override_requested"):
+            for (k, subject), evs in by_subject.items():
+                if k == kind:
+                    for e in evs:
+                        decided[(subject, details(e).get("decision"), (e["user"] or "").lower())] += 1
+        for d in state["decisions"]:
+            key = (f"cheque {d['cheque_id']}", d["decision"], d["decided_by"].lower())
+            if decided[key] > 0:
+                decided[key] -= 1
+            else:
+                out.append(f"decision {d['id']} on cheque {d['cheque_id']} ({d['decision']} by {d['decided_by']}) "
+                           "has no audit event")  # fmt: skip
+            needs_checker = d["model_decision"] == "REJECT" and d["decision"] == "ACCEPT"
+            if needs_checker and d["status"] == "final" and d["reviewed_by"] is None and d["is_override"]:
+                out.append(f"decision {d['id']} on cheque {d['cheque_id']}: an override of a REJECT is final "
+                           "without a second supervisor's approval")  # fmt: skip
+            if d["reviewed_by"]:
+                kind = "override_refused" if d["status"] == "refused" else "override_approved"
+                if not any((e["user"] or "").lower() == d["reviewed_by"].lower()
+                           for e in by_subject.get((kind, f"cheque {d['cheque_id']}"), ())):  # fmt: skip
+                    out.append(f"decision {d['id']} on cheque {d['cheque_id']}: no {kind.replace('_', ' ')} event by "
+                               f"{d['reviewed_by']}")  # fmt: skip
+        review_kind = {"active": "reference_approved", "retiring": "reference_approved", "retired": "reference_retired",
+                       "rejected": "reference_refused"}  # fmt: skip
+        for r in state["references"]:
+            kind = review_kind.get(r["status"])
+            if kind and not by_subject.get((kind, f"reference {r['id']}")):
+                out.append(f"reference {r['id']} is {r['status']} without a {kind.replace('_', ' ')} event")
+        for a in state["accounts"]:
+            last_mandate = _last(by_subject.get(("mandate_changed", a["number"])), "to", details) or _last(
+                by_subject.get(("account_added", a["number"])), "mandate", details)  # fmt: skip
+            if last_mandate is not None and last_mandate != a["mandate"]:
+                out.append(f"account {a['number']}: mandate '{a['mandate']}', but the audit log last set "
+                           f"'{last_mandate}'")  # fmt: skip
+            last_status = _last(by_subject.get(("account_status_changed", a["number"])), "to", details) or "active"
+            if last_status != a["status"]:
+                out.append(f"account {a['number']}: {a['status']}, but the audit log last made it {last_status}")
+        roles = {**{(e["subject"] or "").lower(): details(e).get("role") for (k, _), evs in by_subject.items()
+                    if k == "user_added" for e in evs},
+                 **{(e["subject"] or "").lower(): "admin" for (k, _), evs in by_subject.items()
+                    if k == "workspace_initialised" for e in evs}}  # fmt: skip
+        for u in state["users"]:
+            role = roles.get(u["name"].lower())
+            if role is not None and role != u["role"]:
+                out.append(f"user {u['name']} is {u['role']}, but was created {role} and no event changed it")
+        if state["thresholds"]:
+            saved = json.loads(state["thresholds"][0]["value"])
+            changes = [e for e in events if e["kind"] in ("thresholds_changed", "thresholds_reset")]
+            last = changes[-1] if changes else None
+            to = details(last).get("to") if last is not None and last["kind"] == "thresholds_changed" else None
+            if to is None or [float(x) for x in to] != [float(saved["accept"]), float(saved["reject"])]:
+                out.append(f"the workspace thresholds (accept {saved['accept']}, reject {saved['reject']}) are not "
+                           "the ones the audit log last set")  # fmt: skip
+        return out
 
     def export(self, path: str | Path, *, format: str | None = None, since: dt.date | str | None = None,
                until: dt.date | str | None = None, account: str | None = None) -> ExportSummary:  # fmt: skip
@@ -1968,6 +2043,11 @@ def _refuse_whole_cheque(page: Image.Image, label: str) -> None:
     if view.layout_score >= WHOLE_CHEQUE_LAYOUT_SCORE:
         raise ReferenceRejected(f"{label}: this is a whole cheque ({view.layout.name} layout), not a signature.",
                                 hint="Add it as a cheque (--from-cheque) so that its signature is cut out.")  # fmt: skip
+
+
+def _last(events: Sequence[dict[str, Any]] | None, key: str, details) -> Any:
+    """``key`` of the last event's details (events oldest first), or None."""
+    return details(events[-1]).get(key) if events else None
 
 
 def _pending_change(row: dict[str, Any]) -> PendingChange:

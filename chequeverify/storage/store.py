@@ -452,6 +452,20 @@ class Store:
             params = (*params, int(limit))
         return self._rows(sql, params)
 
+    # --- reconciliation: the state the audit log must account for ----------------------
+
+    def state_for_reconciliation(self) -> dict[str, list[dict[str, Any]]]:
+        """Every decision, reference status, account mandate and status, user role, and the thresholds setting."""
+        return {
+            "decisions": self._rows("SELECT d.id, d.cheque_id, d.decision, d.status, d.is_override, d.decided_by,"
+                                    " d.reviewed_by, c.model_decision FROM decisions d"
+                                    " JOIN cheques c ON c.id = d.cheque_id ORDER BY d.id"),
+            "references": self._rows("SELECT id, status, added_by, reviewed_by FROM reference_signatures ORDER BY id"),
+            "accounts": self._rows("SELECT number, mandate, status FROM accounts ORDER BY id"),
+            "users": self._rows("SELECT name, role FROM users ORDER BY id"),
+            "thresholds": self._rows("SELECT value FROM settings WHERE key = 'thresholds'"),
+        }
+
     # --- changes waiting for a second supervisor ---------------------------------------
 
     def add_change(self, record: dict[str, Any]) -> int:
