@@ -343,12 +343,16 @@ def test_thresholds_show_the_models_table_per_k_and_say_a_pair_replaces_it(qtbot
                for d in ("ACCEPT", "REFER", "REJECT")}  # fmt: skip
     assert dlg.in_force_zones().count("REJECT") == decided["REJECT"]
     dlg.grab().save(str(tmp_path / "thresholds.png"))
-    # only adaptation toggled: the model's per-K thresholds stay in force
+    # only adaptation toggled: asked for (it waits for a second supervisor), and the model's per-K
+    # thresholds stay in force once it is approved
     dlg.adapt.setChecked(True)
     with qtbot.waitSignal(dlg.saved, timeout=10_000):
         dlg.save()
     info = world.team.sue.thresholds()
-    assert info.source == "model" and info.adapt_per_signatory and not answers.asked
+    assert info.pending is not None and "adaptation turned on" in info.pending.summary and not answers.asked
+    world.team.sam.approve_change(info.pending.id)
+    info = world.team.sue.thresholds()
+    assert info.source == "model" and info.adapt_per_signatory
     set_thresholds(world.team, adapt_per_signatory=False)
 
 

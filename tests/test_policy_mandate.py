@@ -164,6 +164,7 @@ def test_amounts_as_cheques_write_them(text, value):
 
 @pytest.mark.parametrize("text", [
     "25.000,00",  # a decimal comma would read as 25 and pick the wrong tier
+    "0", "0.00",  # not a cheque's amount
     "1,50", "1,000,00", "1e4", "-5", "10000.005", "\u0661\u0662\u0663", ".5", "NaN", "", True,
 ])  # fmt: skip
 def test_an_ambiguous_or_malformed_amount_is_refused(text):

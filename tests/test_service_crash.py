@@ -62,7 +62,7 @@ CHILD = textwrap.dedent(
         else:
             page = Image.new("L", (900, 400), 255)
             page.paste(Image.fromarray(scribble(1, 10 + i % 50)), (500, 200))
-            v = carl.verify(page, "100-1", box=(500, 200, 860, 340), amount=str(i))
+            v = carl.verify(page, "100-1", box=(500, 200, 860, 340), amount=str(i + 1))
             print(f"committed {{v.cheque_id}}", flush=True)
     """
 )

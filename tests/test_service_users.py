@@ -209,3 +209,29 @@ def test_a_clerk_registering_references_is_refused_audited_and_changes_nothing(t
 def test_logout_is_audited(team):
     team.carl.logout()
     assert team.root.audit_events(limit=1)[0].kind == "logout"
+
+
+def test_guesses_during_the_last_admins_lock_do_not_prolong_it(team, monkeypatch):
+    import time
+
+    from chequeverify.service import workspace as wsmod
+
+    monkeypatch.setattr(wsmod, "ADMIN_LOCK_MINUTES", 0.02)  # 1.2 s
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed):
+            team.ws.login("root", "wrong-password")
+    locked_at = time.monotonic()
+    while time.monotonic() - locked_at < 1.0:  # someone keeps guessing through the lock
+        with pytest.raises(AuthenticationFailed):
+            team.ws.login("root", "wrong-password")
+        time.sleep(0.2)
+    time.sleep(max(0.0, 1.4 - (time.monotonic() - locked_at)))
+    assert team.ws.login("root", PASSWORDS["root"]).user.name == "root"
+
+
+def test_an_id_beyond_64_bits_is_no_such_thing(team):
+    huge = 10**23
+    for call in (lambda: team.sue.approve_change(huge), lambda: team.sue.approve_reference(huge),
+                 lambda: team.sue.approve_override(huge), lambda: team.carl.get_cheque(huge)):
+        with pytest.raises(UnknownAccount):
+            call()

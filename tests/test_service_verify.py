@@ -534,20 +534,24 @@ def test_sessions_can_be_used_from_worker_threads(enrolled):
 
     cheque, box = cheque_with(scribble(1, 7))
     with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(lambda i: enrolled.carl.verify(cheque, "100-1", box=box, amount=str(i)), range(8)))
+        results = list(pool.map(lambda i: enrolled.carl.verify(cheque, "100-1", box=box, amount=str(i + 1)), range(8)))
         list(pool.map(lambda _: enrolled.carl.get_account("100-1"), range(8)))
     assert sorted(v.cheque_id for v in results) == list(range(1, 9))
     assert enrolled.root.check_audit().ok
     assert len(enrolled.carl.list_cheques()) == 8
 
 
+def watch_list_imitating_ada(team) -> None:
+    """A watch-list WL-9 whose forger's specimens imitate Ada well: her genuine-looking hand matches it too."""
+    team.sue.add_account("WL-9", "Known forgers", watchlist=True)
+    team.sue.add_signatory("WL-9", "Mallory")
+    for r in team.sue.add_references("WL-9", "Mallory", [scribble(1, v) for v in (4, 5, 6)]):
+        team.sam.approve_reference(r.id)
+    set_thresholds(team, accept=0.8, reject=0.6)
+
+
 def test_verification_flags_a_watch_list_match_and_refers_an_accept(enrolled):
-    enrolled.sue.add_account("WL-9", "Known forgers", watchlist=True)
-    enrolled.sue.add_signatory("WL-9", "Mallory")
-    # the forger's specimens imitate Ada well: her genuine-looking hand also matches the watch-list
-    for r in enrolled.sue.add_references("WL-9", "Mallory", [scribble(1, v) for v in (4, 5, 6)]):
-        enrolled.sam.approve_reference(r.id)
-    set_thresholds(enrolled, accept=0.8, reject=0.6)
+    watch_list_imitating_ada(enrolled)
     v = verify(enrolled, scribble(1, 9))
     assert [(h.account, h.signatory, h.signature) for h in v.watchlist_hits] == [("WL-9", "Mallory", 0)]
     assert v.watchlist_hits[0].score >= v.watchlist_hits[0].accept == 0.8
@@ -571,7 +575,7 @@ def test_looser_thresholds_wait_for_a_second_supervisor_and_stricter_ones_do_not
     assert (waiting.accept, waiting.reject) == (0.95, 0.8)  # not in force yet
     change = waiting.pending
     assert change.kind == "thresholds" and change.requested_by == "sue" and "looser" in change.summary
-    assert "accept 0.950, reject 0.800 → accept 0.500, reject 0.300" in change.summary
+    assert "K = 1-10: accept 0.950 → 0.500, reject 0.800 → 0.300" in change.summary
     assert [c.id for c in enrolled.carl.pending_changes()] == [change.id]
     with pytest.raises(InvalidInput, match="already waiting"):
         enrolled.sue.set_thresholds(accept=0.4, reject=0.3)
@@ -588,12 +592,69 @@ def test_looser_thresholds_wait_for_a_second_supervisor_and_stricter_ones_do_not
     assert event.user == "sue" and event.details["approved_by"] == "sam"
     with pytest.raises(InvalidInput, match="nothing to review"):
         enrolled.sam.approve_change(change.id)
-    # turning adaptation off loosens too; its maker may withdraw it
-    enrolled.sue.set_thresholds(adapt_per_signatory=True)
-    off = enrolled.sue.set_thresholds(adapt_per_signatory=False).pending
-    assert off is not None and "adaptation turned off" in off.summary
-    assert enrolled.sue.refuse_change(off.id, "changed my mind").status == "withdrawn"
-    assert enrolled.sue.thresholds().adapt_per_signatory and before.source == "model"
+    # adaptation either way can make paying easier for some signatory; its maker may withdraw the request
+    on = enrolled.sue.set_thresholds(adapt_per_signatory=True).pending
+    assert on is not None and "adaptation turned on" in on.summary
+    assert enrolled.sue.refuse_change(on.id, "changed my mind").status == "withdrawn"
+    assert not enrolled.sue.thresholds().adapt_per_signatory and before.source == "model"
+
+
+def test_a_change_approved_after_what_it_was_asked_from_has_changed_is_refused(enrolled):
+    loose = enrolled.sue.set_thresholds(accept=0.5, reject=0.3).pending
+    enrolled.sue.set_thresholds(accept=0.99, reject=0.95)  # a fraud spree: tightened at once meanwhile
+    with pytest.raises(InvalidInput, match="other thresholds were in force"):
+        enrolled.sam.approve_change(loose.id)
+    assert enrolled.sue.thresholds().accept == 0.99  # the tightening stands
+    assert enrolled.sam.refuse_change(loose.id, "stale").status == "refused"
+    enrolled.sue.set_account_status("100-1", "frozen")
+    back = enrolled.sue.set_account_status("100-1", "active").pending_changes[0]
+    enrolled.sam.set_account_status("100-1", "closed")  # closed meanwhile
+    with pytest.raises(InvalidInput, match="the account was frozen"):
+        enrolled.sam.approve_change(back.id)  # (sam is not its maker)
+    assert enrolled.carl.get_account("100-1").account.status == "closed"
+    enrolled.sam.refuse_change(back.id, "stale")
+    # closed → frozen loosens too (a step back towards active)
+    assert enrolled.sue.set_account_status("100-1", "frozen").pending_changes[0].summary == (
+        "Account 100-1: closed → frozen")
+
+
+def test_widening_a_signatorys_authority_on_an_account_in_use_waits(enrolled):
+    ada = enrolled.carl.list_signatories("100-1")[0]
+    narrowed = enrolled.sue.update_signatory(ada.id, valid_until="2020-01-01")  # narrower: at once
+    assert str(narrowed.valid_until) == "2020-01-01"
+    enrolled.sue.update_signatory(ada.id, valid_until="")  # wider: waits
+    assert str(enrolled.carl.list_signatories("100-1")[0].valid_until) == "2020-01-01"
+    (change,) = [c for c in enrolled.carl.pending_changes() if c.kind == "signatory"]
+    assert "valid until 2020-01-01 → (none)" in change.summary
+    enrolled.sam.approve_change(change.id)
+    assert enrolled.carl.list_signatories("100-1")[0].valid_until is None
+
+
+def test_accepting_a_watch_list_match_or_a_file_rejected_before_needs_a_supervisor(enrolled):
+    watch_list_imitating_ada(enrolled)
+    hit = verify(enrolled, scribble(1, 9))
+    assert hit.decision is Decision.REFER and hit.watchlist_hits
+    with pytest.raises(InvalidInput, match="reason"):
+        enrolled.carl.decide(hit.cheque_id, "accept")
+    d = enrolled.carl.decide(hit.cheque_id, "accept", "customer seen in the branch")
+    assert d.status == "awaiting_approval"
+    assert "watch-list" in enrolled.root.audit_events(kind="override_requested")[0].details["why_a_supervisor"]
+    # a file whose earlier verification stands rejected: verifying it again does not get round the REJECT
+    cheque, box = cheque_with(scribble(2, 1), seed=7)
+    first = enrolled.carl.verify(cheque, "100-1", box=box)
+    enrolled.carl.decide(first.cheque_id, "reject", "" if first.decision is Decision.REJECT else "not her hand")
+    again = enrolled.carl.verify(cheque, "100-1", box=box)
+    assert enrolled.carl.decide(again.cheque_id, "accept", "looks fine to me").status == "awaiting_approval"
+    event = enrolled.root.audit_events(kind="override_requested")[0]
+    assert f"rejected before (cheque {first.cheque_id})" in event.details["why_a_supervisor"]
+    # nor a REFER a clerk made final: verified again (F5, another box or amount), accepting it needs a supervisor
+    cheque, box = cheque_with(scribble(2, 3), seed=9)  # another hand: no watch-list match
+    referred = enrolled.carl.verify(cheque, "100-1", box=box)
+    enrolled.carl.decide(referred.cheque_id, "refer", "" if referred.decision is Decision.REFER else "unsure")
+    again = enrolled.carl.verify(cheque, "100-1", box=box)
+    d = enrolled.carl.decide(again.cheque_id, "accept", "second look, fine")
+    assert d.status == "awaiting_approval"
+    assert "referred before" in enrolled.root.audit_events(kind="override_requested")[0].details["why_a_supervisor"]
 
 
 def test_a_mandate_change_on_an_account_in_use_and_a_reactivation_wait_for_a_second_supervisor(enrolled):

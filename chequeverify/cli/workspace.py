@@ -303,10 +303,11 @@ def cmd_signatory_add(args: argparse.Namespace) -> int:
 
 
 def cmd_signatory_update(args: argparse.Namespace) -> int:
-    sig = _session(args).update_signatory(args.id, panel=args.panel, valid_from=args.valid_from,
-                                          valid_until=args.valid_until)  # fmt: skip
+    s = _session(args)
+    sig = s.update_signatory(args.id, panel=args.panel, valid_from=args.valid_from, valid_until=args.valid_until)
     print(f"Signatory {sig.id}: {sig.name}, panel {sig.panel or '-'}, valid {sig.valid_from or '…'} to "
           f"{sig.valid_until or '…'}.")  # fmt: skip
+    _print_waiting(c for c in s.pending_changes() if c.kind == "signatory" and f"Signatory {sig.name} " in c.summary)
     return 0
 
 
@@ -467,10 +468,11 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(records)
     else:
-        _table([[str(r.cheque_id), r.verified_at[:19], r.account, str(r.amount or ""), r.model_decision.value,
-                 _score(r.score), r.final_decision.value if r.final_decision else "-", r.decision_status, r.verified_by]
-                for r in records],
-               ["ID", "VERIFIED", "ACCOUNT", "AMOUNT", "MODEL", "SCORE", "FINAL", "STATUS", "BY"])  # fmt: skip
+        _table([[str(r.cheque_id), r.verified_at[:19], r.account, "" if r.amount is None else str(r.amount),
+                 r.model_decision.value, _score(r.score), r.final_decision.value if r.final_decision else "-",
+                 r.decision_status, r.verified_by, r.decided_by or "-"] for r in records],
+               ["ID", "VERIFIED", "ACCOUNT", "AMOUNT", "MODEL", "SCORE", "IN FORCE", "STATUS", "VERIFIED BY",
+                "DECIDED BY"])  # fmt: skip
     return 0
 
 

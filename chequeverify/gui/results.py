@@ -426,7 +426,8 @@ class ResultsPanel(QWidget):
             return f"Model: {v.decision}. Press a button to confirm it or, with a reason, to override it."
         when = theme.when(f.decided_at)
         if f.status == "awaiting_approval":
-            return f"{f.decided_by} overrode to {f.decision} at {when}: “{f.reason}”. A second supervisor must approve."
+            return (f"{f.decided_by} overrode to {f.decision} at {when}: “{f.reason}”. A second supervisor must approve; "
+                    "its maker may withdraw it by choosing another decision with a reason.")  # fmt: skip
         if f.status == "refused":
             return f"Override refused by {f.reviewed_by}: the model's {v.decision} stands. Only a supervisor can change it."
         return f"{f.decision} by {f.decided_by} at {when}: “{f.reason}”. A final decision: only a supervisor can change it."

@@ -148,7 +148,10 @@ def parse_amount(text: str | int | float | Decimal) -> Decimal:
     if not _AMOUNT_RE.fullmatch(raw):
         raise MandateError(f"{text!r} is not an amount.",
                            hint="Write it like 1250.00 or 10,000.50 (a decimal point, at most two decimals).")  # fmt: skip
-    return Decimal(raw.replace(",", ""))
+    value = Decimal(raw.replace(",", ""))
+    if value == 0:
+        raise MandateError(f"{text!r} is not a cheque's amount.", hint="A cheque is for more than nothing.")
+    return value
 
 
 _TERM_RE = re.compile(r"^any\s+(\w+)(?:\s+(?:of|from)\s+panel\s+([\w\-]+))?$")

@@ -376,7 +376,8 @@ class ChequeRecord:
     """One verified cheque as listed in history and reports.
 
     ``scores``: (signatory name, score) pairs, best first. ``final_decision``
-    is the human decision in force (None when nobody has decided yet);
+    is the decision in force: the human decision once final, the model's
+    REJECT after a refused override (None while undecided or awaiting approval);
     ``decision_status``: ``undecided``, ``final``, ``awaiting_approval``,
     ``refused``.
     """

@@ -266,7 +266,9 @@ class Workspace:
         """The last active admin after ``MAX_FAILED_LOGINS`` failures, until ``ADMIN_LOCK_MINUTES`` after the last one."""
         if int(row["failed_logins"]) < MAX_FAILED_LOGINS or not row["active"]:
             return False
-        last = self._store.audit_events(kind="login_failed", subject=row["name"], limit=1)
+        # from the wrong password that locked it: guesses during the lock do not prolong it
+        recent = self._store.audit_events(kind="login_failed", subject=row["name"], limit=4 * MAX_FAILED_LOGINS)
+        last = [e for e in recent if json.loads(e["details"] or "{}").get("reason") == "wrong password"][:1]
         if not last:
             return False
         try:
@@ -577,7 +579,7 @@ class Session:
             with self._store.transaction():
                 self._apply_mandate(self._account_row(number), rule, by=self._name)
         else:
-            self._request_change("mandate", row["number"], {"mandate": rule},
+            self._request_change("mandate", row["number"], {"mandate": rule, "before": row["mandate"]},
                                  f"Mandate of {row['number']}: '{row['mandate']}' → '{rule}'", reason)  # fmt: skip
         return self._account_info(row["number"])
 
@@ -590,8 +592,9 @@ class Session:
     def set_account_status(self, number: str, status: str, *, reason: str = "") -> AccountInfo:
         """``active``, ``frozen`` or ``closed`` (cheques on a non-active account are refused). Supervisor only.
 
-        Freezing or closing applies at once; making an account active again
-        waits for a second supervisor (:meth:`approve_change`).
+        A stricter status (active → frozen → closed) applies at once; a looser
+        one (an account made active again, or a closed one frozen) waits for
+        a second supervisor (:meth:`approve_change`).
         """
         self._require("register", "change account status", account=str(number))
         if status not in ACCOUNT_STATUSES:
@@ -599,12 +602,12 @@ class Session:
         row = self._account_row(number)
         if status == row["status"]:
             return self._account_info(row["number"])
-        if status != "active":
+        if ACCOUNT_STATUSES.index(status) > ACCOUNT_STATUSES.index(row["status"]):  # stricter: active < frozen < closed
             with self._store.transaction():
                 self._apply_status(self._account_row(number), status, by=self._name)
         else:
-            self._request_change("account_status", row["number"], {"status": status},
-                                 f"Account {row['number']}: {row['status']} → active", reason)  # fmt: skip
+            self._request_change("account_status", row["number"], {"status": status, "before": row["status"]},
+                                 f"Account {row['number']}: {row['status']} → {status}", reason)  # fmt: skip
         return self._account_info(row["number"])
 
     def _apply_status(self, row: dict[str, Any], status: str, *, by: str, approved_by: str | None = None) -> None:
@@ -657,29 +660,52 @@ class Session:
 
     def update_signatory(self, signatory_id: int, *, panel: str | None = None,
                          valid_from: dt.date | str | None = None, valid_until: dt.date | str | None = None,
-                         clear_panel: bool = False) -> SignatoryInfo:  # fmt: skip
+                         clear_panel: bool = False, reason: str = "") -> SignatoryInfo:  # fmt: skip
         """Change a signatory's panel or validity dates (None keeps a value; ``""`` clears a date). Supervisor only.
 
-        Raises :class:`UnknownAccount` (no such signatory), :class:`InvalidInput` (bad dates).
+        On an account in use (with active references), a change that widens
+        the signatory's authority (an earlier start, a later or no end, another
+        panel) waits for a second supervisor (:meth:`approve_change`); a
+        narrower one applies at once. Raises :class:`UnknownAccount` (no such
+        signatory), :class:`InvalidInput` (bad dates, a change already waiting).
         """
         self._require("register", "change signatories", subject=f"signatory {signatory_id}")
-        with self._store.transaction():
-            row = self._signatory_row(signatory_id)
-            fields: dict[str, Any] = {}
-            if panel is not None or clear_panel:
-                fields["panel"] = None if clear_panel else _clean_panel(panel)
-            if valid_from is not None:
-                fields["valid_from"] = _iso(_parse_date(valid_from, "valid from")) if valid_from != "" else None
-            if valid_until is not None:
-                fields["valid_until"] = _iso(_parse_date(valid_until, "valid until")) if valid_until != "" else None
-            start = fields.get("valid_from", row["valid_from"])
-            end = fields.get("valid_until", row["valid_until"])
-            if start and end and end < start:
-                raise InvalidInput(f"The signatory's authority ends ({end}) before it starts ({start}).")
-            self._store.update_signatory(row["id"], **fields)
-            self._store.append_audit("signatory_changed", user=self._name, account=row["account"],
-                                     subject=f"signatory {row['id']}", details=fields)  # fmt: skip
+        row = self._signatory_row(signatory_id)
+        fields: dict[str, Any] = {}
+        if panel is not None or clear_panel:
+            fields["panel"] = None if clear_panel else _clean_panel(panel)
+        if valid_from is not None:
+            fields["valid_from"] = _iso(_parse_date(valid_from, "valid from")) if valid_from != "" else None
+        if valid_until is not None:
+            fields["valid_until"] = _iso(_parse_date(valid_until, "valid until")) if valid_until != "" else None
+        fields = {k: v for k, v in fields.items() if v != row[k]}
+        start = fields.get("valid_from", row["valid_from"])
+        end = fields.get("valid_until", row["valid_until"])
+        if start and end and end < start:
+            raise InvalidInput(f"The signatory's authority ends ({end}) before it starts ({start}).")
+        if not fields:
+            return self._signatory_info(signatory_id)
+        wider = ("panel" in fields
+                 or ("valid_from" in fields and (fields["valid_from"] is None or
+                                                 (row["valid_from"] is not None and fields["valid_from"] < row["valid_from"])))
+                 or ("valid_until" in fields and row["valid_until"] is not None and
+                     (fields["valid_until"] is None or fields["valid_until"] > row["valid_until"])))  # fmt: skip
+        in_use = bool(self._store.get_account(row["account"])["active_references"])  # type: ignore[index]
+        if wider and in_use:
+            said = ", ".join(f"{k.replace('_', ' ')} {row[k] or '(none)'} → {v or '(none)'}" for k, v in fields.items())
+            self._request_change("signatory", row["account"], {"signatory_id": row["id"], "fields": fields,
+                                                               "before": {k: row[k] for k in fields}},
+                                 f"Signatory {row['name']} of {row['account']}: {said}", reason)  # fmt: skip
+        else:
+            with self._store.transaction():
+                self._apply_signatory(self._signatory_row(signatory_id), fields, by=self._name)
         return self._signatory_info(signatory_id)
+
+    def _apply_signatory(self, row: dict[str, Any], fields: dict[str, Any], *, by: str,
+                         approved_by: str | None = None) -> None:  # fmt: skip
+        self._store.update_signatory(row["id"], **fields)
+        self._store.append_audit("signatory_changed", user=by, account=row["account"], subject=f"signatory {row['id']}",
+                                 details={**fields, **({"approved_by": approved_by} if approved_by else {})})  # fmt: skip
 
     def list_signatories(self, account: str) -> list[SignatoryInfo]:
         """The signatories of ``account`` with their references. Raises :class:`UnknownAccount`."""
@@ -1248,7 +1274,8 @@ class Session:
         cheque read differently here, and a run of re-checks until the model accepts shows as one.
         """
         parts = []
-        for cid in list(seen)[-shown:]:
+        rejected = [cid for cid in list(seen)[:-shown] if (self._store.latest_decision(cid) or {}).get("decision") == "REJECT"]
+        for cid in rejected + list(seen)[-shown:]:
             row = self._store.get_cheque(cid)
             if row is None:
                 continue
@@ -1257,7 +1284,7 @@ class Session:
                     if latest else "undecided")  # fmt: skip
             parts.append(f"cheque {cid} by {row['verified_by']} at {str(row['verified_at'])[:16].replace('T', ' ')} UTC:"
                          f" model {row['model_decision']}, {fate}")  # fmt: skip
-        more = f" and {len(seen) - shown} earlier" if len(seen) > shown else ""
+        more = f" and {len(seen) - shown - len(rejected)} earlier" if len(seen) - shown - len(rejected) > 0 else ""
         return f"this file was verified before — {'; '.join(parts)}{more}"
 
     #: candidates looked at for watch-list matches (by score over the whole workspace)
@@ -1445,9 +1472,14 @@ class Session:
             if is_override and not reason:
                 raise InvalidInput("Give a reason to override the model's decision.",
                                    hint="Say what you checked (e.g. 'called the customer').")  # fmt: skip
+            second_look = None
             if choice is Decision.ACCEPT:
                 self._check_account_payable(row["account"], f"cheque {row['id']}")
-            status = "awaiting_approval" if (model_decision is Decision.REJECT and choice is Decision.ACCEPT) else "final"
+                second_look = self._why_accept_needs_a_supervisor(row)
+            if second_look and not reason:
+                raise InvalidInput(f"Give a reason to accept cheque {row['id']}: {second_look}.")
+            status = ("awaiting_approval" if (model_decision is Decision.REJECT and choice is Decision.ACCEPT) or second_look
+                      else "final")  # fmt: skip
             if previous and previous["status"] in ("final", "refused", "awaiting_approval"):
                 self._store.update_decision(previous["id"], status="superseded")
             self._store.add_decision({"cheque_id": row["id"], "decision": choice.value,
@@ -1456,12 +1488,38 @@ class Session:
             kind = "override_requested" if status == "awaiting_approval" else ("overridden" if is_override else "decided")
             details: dict[str, Any] = {"decision": choice.value, "model_decision": model_decision.value,
                                        "reason": reason or "confirmed", "status": status}  # fmt: skip
+            if second_look:
+                details["why_a_supervisor"] = second_look
             if previous and previous["status"] in ("final", "refused", "awaiting_approval"):
                 details["supersedes"] = {"decision": previous["decision"], "status": previous["status"],
                                          "by": previous["decided_by"], "reviewed_by": previous.get("reviewed_by")}  # fmt: skip
             self._store.append_audit(kind, user=user["name"], account=row["account"], subject=f"cheque {row['id']}",
                                      details=details)
             return _clerk_decision(self._store.latest_decision(row["id"]))  # type: ignore[arg-type]
+
+    def _why_accept_needs_a_supervisor(self, row: dict[str, Any]) -> str | None:
+        """Why accepting this cheque needs a second person even where the model did not say REJECT, or None.
+
+        A signature that matches a watch-list of known forgers; a file whose earlier verification stands
+        rejected or referred (verifying the same scan again must not get round a decision, a REJECT or a
+        refused override).
+        """
+        stored = json.loads(row["scores"] or "{}")
+        if stored.get("watchlist"):
+            hit = stored["watchlist"][0]
+            return f"its signature matches a known forger on the watch-list ({hit['holder']}, {hit['account']})"
+        for cid in self._store.cheques_with_sha(row["file_sha256"]):
+            if cid >= row["id"]:
+                continue
+            earlier = self._store.get_cheque(cid)
+            latest = self._store.latest_decision(cid)
+            standing = (latest["decision"] if latest and latest["status"] == "final" else
+                        earlier["model_decision"] if latest and latest["status"] == "refused" else None)  # fmt: skip
+            if standing is not None and standing != "ACCEPT":
+                # verifying the same scan again (another box, amount or account) must not reopen a decision
+                what = "rejected" if standing == "REJECT" else "referred"
+                return f"the same file was {what} before (cheque {cid})"
+        return None
 
     @staticmethod
     def _may_reopen(user: dict[str, Any], previous: dict[str, Any]) -> bool:
@@ -1657,20 +1715,19 @@ class Session:
         looser = [k for k in range(1, MAX_REFERENCES + 1)
                   if after.for_references(k)[0] < current.for_references(k)[0] - 1e-12
                   or after.for_references(k)[1] < current.for_references(k)[1] - 1e-12]  # fmt: skip
-        adapt_off = current.adapt_per_signatory and not after.adapt_per_signatory
-        if not looser and not adapt_off:
+        # adaptation either way: on, it lowers a variable hand's reject threshold; off, it lowers a steady
+        # hand's accept threshold — both can make paying easier for some signatory
+        adapt = current.adapt_per_signatory != after.adapt_per_signatory
+        if not looser and not adapt:
             with self._store.transaction():
                 self._apply_thresholds(payload, by=self._name)
             return self._thresholds_info(model)
-        what = []
-        if looser:
-            ks = f"K = {looser[0]}" if len(looser) == 1 else f"K = {looser[0]}-{looser[-1]}"
-            what.append(f"looser thresholds for signatories with {ks} references "
-                        f"({_describe_thresholds(current, looser[0])} → {_describe_thresholds(after, looser[0])})")  # fmt: skip
-        if adapt_off:
-            what.append("per-signatory adaptation turned off")
+        what = [_describe_looser(current, after, looser)] if looser else []
+        if adapt:
+            what.append(f"per-signatory adaptation turned {'on' if after.adapt_per_signatory else 'off'}")
         summary = ("Go back to the model's own thresholds: " if payload.get("reset") else "Change the thresholds: ") + \
             "; ".join(what)
+        payload = {**payload, "before": _thresholds_snapshot(current)}
         self._request_change("thresholds", None, payload, summary, reason)
         return self._thresholds_info(model)
 
@@ -1771,6 +1828,10 @@ class Session:
 
     def _apply_change(self, row: dict[str, Any]) -> None:
         payload = json.loads(row["payload"])
+        stale = self._stale_change(row["kind"], row["account"], payload)
+        if stale:
+            raise InvalidInput(f"Change {row['id']} was asked for when {stale}; the approval would not apply what "
+                               "its summary says.", hint="Refuse it; its maker asks again from what is in force now.")  # fmt: skip
         if row["kind"] == "thresholds":
             self._apply_thresholds(payload, by=row["requested_by"], approved_by=self._name)
         elif row["kind"] == "mandate":
@@ -1779,8 +1840,32 @@ class Session:
         elif row["kind"] == "account_status":
             self._apply_status(self._account_row(row["account"]), payload["status"], by=row["requested_by"],
                                approved_by=self._name)  # fmt: skip
+        elif row["kind"] == "signatory":
+            self._apply_signatory(self._signatory_row(payload["signatory_id"]), payload["fields"],
+                                  by=row["requested_by"], approved_by=self._name)  # fmt: skip
         else:  # pragma: no cover - the table's CHECK constraint lists the kinds
             raise InvalidInput(f"Unknown change kind {row['kind']!r}.")
+
+    def _stale_change(self, kind: str, account: str | None, payload: dict[str, Any]) -> str | None:
+        """What has changed since the change was asked for (in words), or None: an approval applies the
+        change to the state its summary described, never to another one."""
+        before = payload.get("before")
+        if before is None:
+            return None
+        if kind == "thresholds":
+            now = _thresholds_snapshot(self._thresholds_info(self.workspace.load_model()))
+            return None if now == before else "other thresholds were in force (they have been changed since)"
+        if kind == "mandate":
+            now = self._account_row(account)["mandate"]  # type: ignore[arg-type]
+            return None if now == before else f"the mandate was '{before}' (it is '{now}' now)"
+        if kind == "account_status":
+            now = self._account_row(account)["status"]  # type: ignore[arg-type]
+            return None if now == before else f"the account was {before} (it is {now} now)"
+        if kind == "signatory":
+            row = self._signatory_row(payload["signatory_id"])
+            now = {k: row[k] for k in before}
+            return None if now == before else "the signatory's panel or dates were different (changed since)"
+        return None
 
     def recent_scores(self, limit: int = 500, *, account: str | None = None) -> ScoreHistory:
         """The latest ``limit`` verification scores (for a histogram beside the thresholds). Raises :class:`ModelError`."""
@@ -2070,9 +2155,24 @@ def _thresholds_after(current: ThresholdInfo, payload: dict[str, Any]) -> Thresh
     return after
 
 
-def _describe_thresholds(t: ThresholdInfo, k: int) -> str:
-    accept, reject = t.for_references(k)
-    return f"accept {accept:.3f}, reject {reject:.3f}"
+def _describe_looser(current: ThresholdInfo, after: ThresholdInfo, ks: Sequence[int]) -> str:
+    """``looser thresholds for K = 1: accept 0.821 → 0.5, reject …; K = 2-4: …`` (runs of K alike grouped)."""
+    runs: list[list[int]] = []
+    for k in ks:
+        same = runs and runs[-1][-1] == k - 1 and (current.for_references(k), after.for_references(k)) == (
+            current.for_references(runs[-1][0]), after.for_references(runs[-1][0]))  # fmt: skip
+        runs[-1].append(k) if same else runs.append([k])
+    parts = []
+    for run in runs:
+        (a0, r0), (a1, r1) = current.for_references(run[0]), after.for_references(run[0])
+        ks_text = f"K = {run[0]}" if len(run) == 1 else f"K = {run[0]}-{run[-1]}"
+        parts.append(f"{ks_text}: accept {a0:.3f} → {a1:.3f}, reject {r0:.3f} → {r1:.3f}")
+    return "looser thresholds (K = the signatory's number of references) for " + "; ".join(parts)
+
+
+def _thresholds_snapshot(t: ThresholdInfo) -> dict[str, Any]:
+    """What a thresholds change is asked from: compared again when it is approved."""
+    return {"source": t.source, "accept": t.accept, "reject": t.reject, "adapt": t.adapt_per_signatory}
 
 
 def _decided_already(cheque_id: int, previous: dict[str, Any]) -> str:
@@ -2141,7 +2241,9 @@ def _clerk_decision(row: dict[str, Any]) -> ClerkDecision:
 def _cheque_record(row: dict[str, Any]) -> ChequeRecord:
     sigs = json.loads(row["scores"])["signatories"]
     status = row["d_status"] or "undecided"
-    final = Decision(row["d_decision"]) if status == "final" else None
+    # the decision in force, as the audit report gives it: a refused override leaves the model's REJECT standing
+    final = (Decision(row["d_decision"]) if status == "final" else
+             Decision(row["model_decision"]) if status == "refused" else None)  # fmt: skip
     return ChequeRecord(
         cheque_id=row["id"], account=row["account"], holder=row["holder"], file_name=row["file_name"],
         file_sha256=row["file_sha256"], amount=None if row["amount"] is None else Decimal(row["amount"]),

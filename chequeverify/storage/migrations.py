@@ -175,10 +175,10 @@ _V2 = [
 # mandate changed, an account made active again. ``payload`` is the change as
 # JSON; it is applied, exactly as requested, only when another supervisor
 # approves it.
-_V3 = [
-    """CREATE TABLE pending_changes (
+def _pending_changes_table(name: str, kinds: tuple[str, ...]) -> str:
+    return f"""CREATE TABLE {name} (
         id INTEGER PRIMARY KEY,
-        kind TEXT NOT NULL CHECK (kind IN ('thresholds', 'mandate', 'account_status')),
+        kind TEXT NOT NULL CHECK (kind IN ({', '.join(f"'{k}'" for k in kinds)})),
         account TEXT,
         payload TEXT NOT NULL,
         summary TEXT NOT NULL,
@@ -189,12 +189,27 @@ _V3 = [
         reviewed_by TEXT,
         reviewed_at TEXT,
         review_note TEXT
-    )""",
+    )"""
+
+
+_V3 = [
+    _pending_changes_table("pending_changes", ("thresholds", "mandate", "account_status")),
+    "CREATE INDEX pending_changes_status ON pending_changes (status, id)",
+]
+
+# Migration 4: a signatory's validity or panel changed on an account in use
+# waits for a second supervisor too (SQLite cannot alter a CHECK: the table is
+# rebuilt with the new kind and its rows copied).
+_V4 = [
+    _pending_changes_table("pending_changes_v4", ("thresholds", "mandate", "account_status", "signatory")),
+    "INSERT INTO pending_changes_v4 SELECT * FROM pending_changes",
+    "DROP TABLE pending_changes",
+    "ALTER TABLE pending_changes_v4 RENAME TO pending_changes",
     "CREATE INDEX pending_changes_status ON pending_changes (status, id)",
 ]
 
 #: migration number → statements; numbers start at 1 and increase by 1
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3}
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
