@@ -395,3 +395,68 @@ def test_a_clerks_final_decision_closes_the_keys_and_a_supervisor_may_change_it(
     assert "only a supervisor can change it" in w.results.action_status.text()
     w.results.set_can_decide(True, may_change_decisions=True)  # a supervisor's window
     assert w.results.can_decide_now() and all(b.isEnabled() for b in w.results.buttons.values())
+
+
+def test_a_cheque_decided_for_good_is_not_verified_again_by_a_clerk(qtbot, world, tmp_path):
+    """Verify again, the box, the amount and the account would make a new record of it, to be decided
+    again: closed to a clerk (the status line says why); open to a supervisor."""
+    w = open_window(qtbot, world, "carl")
+    load_folder(qtbot, w, world)
+    genuine = item_named(w, "ACC-1_0001.png")
+    w.select_item(genuine)
+    assert w.act_reverify.isEnabled() and w.picker.combo.isEnabled() and w.viewer.box_editable
+    press(qtbot, w, Qt.Key.Key_1)  # confirm the model's ACCEPT: a final decision
+    qtbot.waitUntil(lambda: genuine.decided and not genuine.busy, timeout=10_000)
+    w.select_item(genuine)
+    qtbot.waitUntil(lambda: w.results.verification is genuine.verification, timeout=5000)
+    assert not w.act_reverify.isEnabled() and not w.act_reset_box.isEnabled()
+    assert not w.picker.combo.isEnabled() and not w.picker.amount.isEnabled()
+    assert not w.viewer.box_editable and not w.viewer.drawing
+    assert w.viewer.box_item() is None or not w.viewer.box_item().editable
+    status = w.results.action_status.text()
+    assert status.startswith("Decided:") and "only a supervisor can change it" in status
+    assert "a new scan of it would need a supervisor's approval" in status
+    qtbot.wait(50)
+    w.grab().save(str(tmp_path / "decided_locked.png"))
+    # whatever way it is asked for, nothing is verified again
+    history = list(genuine.history)
+    w.reverify()
+    w.act_reverify.trigger()
+    w._box_edited((10, 10, 120, 60))
+    w._amount_edited("123.00")
+    w._account_chosen("ACC-2")
+    w.reset_box()
+    qtbot.wait(100)
+    assert not genuine.busy and not w.runner.running("interactive") and genuine.history == history
+    assert genuine.account == "ACC-1" and genuine.amount is None and genuine.box is None
+    assert genuine.status == "accepted"
+    # a supervisor may change the decision, so may verify it again
+    w.results.set_can_decide(True, may_change_decisions=True)
+    w._show_item(genuine)
+    assert w.act_reverify.isEnabled() and w.picker.combo.isEnabled() and w.viewer.box_editable
+
+
+def test_changing_an_override_awaiting_approval_asks_for_a_reason_in_the_panel(qtbot, world):
+    """The service changes a standing decision only with a reason: the panel asks for it, no error box."""
+    from chequeverify.service import ClerkDecision, Decision
+
+    w = open_window(qtbot, world, "carl")
+    load_folder(qtbot, w, world)
+    other = item_named(w, "ACC-1_0002.png")
+    v = other.verification
+    waiting = ClerkDecision(id=0, cheque_id=v.cheque_id, decision=Decision.ACCEPT, reason="customer in branch",
+                            decided_by="carl", decided_at="2026-01-01T00:00:00Z", status="awaiting_approval",
+                            is_override=True)  # fmt: skip
+    other.verification = dataclasses.replace(v, decision=Decision.REJECT, final=waiting)
+    w.select_item(other)
+    w._show_item(other)
+    assert decision_keys_enabled(w)  # its maker may still withdraw it, with a reason
+    assert w.act_reverify.isEnabled()  # not final: verifying it again is not closed
+    for k in (Qt.Key.Key_3, Qt.Key.Key_2):  # the model's REJECT, and another choice
+        key(qtbot, w, k)
+        qtbot.wait(50)
+        assert not w.runner.running("decide") and not other.busy
+        assert "write a reason first" in w.results.action_status.text()
+        assert w.results.reason.property("invalid") is True
+        assert w._dialogs.get("error") is None  # no error box
+    assert other.verification.final is waiting

@@ -356,6 +356,25 @@ def test_thresholds_show_the_models_table_per_k_and_say_a_pair_replaces_it(qtbot
     set_thresholds(world.team, adapt_per_signatory=False)
 
 
+def test_the_thresholds_dialog_fits_a_600_px_high_screen_with_its_buttons_in_sight(qtbot, world, runner, monkeypatch,
+                                                                                    tmp_path):  # fmt: skip
+    dlg = thresholds_dialog(qtbot, world, runner, monkeypatch)
+    assert dlg.minimumSize().height() <= 600 and dlg.minimumSizeHint().height() <= 600
+    dlg.resize(980, 600)
+    qtbot.waitUntil(lambda: dlg.height() == 600, timeout=2000)
+    qtbot.wait(50)
+    for b in (dlg.save_button, dlg.reset_button):
+        assert b.isVisible()
+        bottom = b.mapTo(dlg, b.rect().bottomRight())
+        assert dlg.rect().contains(bottom), (b.text(), bottom, dlg.size())
+    # the rest scrolls; the legend is below the plot, never over its bars
+    assert dlg.scroll.widget().isAncestorOf(dlg.histogram)
+    legend_top = dlg.legend.mapTo(dlg.scroll.widget(), dlg.legend.rect().topLeft()).y()
+    chart_bottom = dlg.histogram.mapTo(dlg.scroll.widget(), dlg.histogram.rect().bottomLeft()).y()
+    assert legend_top > chart_bottom and dlg.histogram.height() >= dlg.histogram.minimumHeight()
+    dlg.grab().save(str(tmp_path / "thresholds_980x600.png"))
+
+
 def test_loosening_the_thresholds_asks_and_states_the_consequence(qtbot, world, runner, monkeypatch, answers):
     dlg = thresholds_dialog(qtbot, world, runner, monkeypatch)
     scores = np.asarray(dlg.history.scores, np.float64)

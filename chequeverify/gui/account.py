@@ -43,6 +43,7 @@ class AccountPicker(QWidget):
         self._accounts: dict[str, object] = {}
         self._current: str | None = None
         self._amount_text = ""
+        self._locked = False
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(8)
@@ -165,6 +166,17 @@ class AccountPicker(QWidget):
                 if text.lower() in k.lower() or text.lower() in a.holder.lower()]  # fmt: skip
         return hits[0] if len(hits) == 1 else None
 
+    def set_locked(self, locked: bool, why: str = "") -> None:
+        """Lock the account and the amount (the cheque shown may not be verified again by this user)."""
+        self._locked = locked
+        for w in (self.combo, self.amount):
+            w.setEnabled(not locked)
+            w.setToolTip(why if locked else "")
+
+    @property
+    def locked(self) -> bool:
+        return getattr(self, "_locked", False)
+
     # --- events ---------------------------------------------------------------------
     def _picked(self, index: int) -> None:
         self._settle(self.combo.itemText(index))
@@ -173,7 +185,7 @@ class AccountPicker(QWidget):
         self._settle(self.combo.currentText())
 
     def _settle(self, text: str) -> None:
-        if not text.strip():
+        if not text.strip() or self.locked:
             return
         number = self.resolve(text)
         if number is None:
@@ -191,7 +203,7 @@ class AccountPicker(QWidget):
 
     def _amount_done(self) -> None:
         text = self.amount_text()
-        if text == self._amount_text:
+        if text == self._amount_text or self.locked:
             return
         if text:
             try:

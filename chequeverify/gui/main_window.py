@@ -783,9 +783,12 @@ class MainWindow(QMainWindow):
         v = it.verification
         colour = theme.decision_colour(str(v.final_decision)).name() if v is not None else theme.FOCUS
         label = ("signature · corrected" if it.box else "signature") if box else ""
+        locked = self._locked(it)  # decided, and this user may not change it: not verified again
+        self.picker.set_locked(locked, "Decided: only a supervisor can change it." if locked else "")
+        self.viewer.box_editable = not locked
         self.viewer.set_box(box, label=label, colour=colour)
         # no box (none found): dragging on the page draws one
-        self.viewer.drawing = box is None
+        self.viewer.drawing = box is None and not locked
         if it.path in self._loading_images and not self.viewer.has_image():
             self.box_hint.setText("Loading the cheque's page…")
             self.box_hint.setStyleSheet("")
@@ -795,6 +798,10 @@ class MainWindow(QMainWindow):
             self.box_hint.setStyleSheet(f"color: {theme.REFER}; font-weight: 600;")
         elif it.error is not None and not self.viewer.has_image():
             self.box_hint.setText("The cheque's page cannot be shown.")
+            self.box_hint.setStyleSheet("")
+        elif locked:
+            self.box_hint.setText("Decided: only a supervisor can change it. The box, the account and the amount "
+                                  "are locked: a new scan of it would need a supervisor's approval to be accepted.")  # fmt: skip
             self.box_hint.setStyleSheet("")
         else:
             self.box_hint.setText(BOX_HINT)
@@ -902,12 +909,27 @@ class MainWindow(QMainWindow):
         decidable = (have and it.verification is not None and not it.busy and self.results.can_decide_now()
                      and self.results.verification is it.verification)  # fmt: skip
         self.act_identify.setEnabled(have and not it.busy and it.error is None and "identify" in self.rights)
-        self.act_reverify.setEnabled(have and not it.busy and bool(it.account))
-        self.act_reset_box.setEnabled(have and it.box is not None and not it.busy)
+        locked = self._locked(it)
+        self.act_reverify.setEnabled(have and not it.busy and bool(it.account) and not locked)
+        self.act_reset_box.setEnabled(have and it.box is not None and not it.busy and not locked)
         for a in (self.act_accept, self.act_refer, self.act_reject):
             a.setEnabled(bool(decidable) and "decide" in self.rights)
         self.act_zoom_box.setEnabled(have)
         self.act_add_specimen.setEnabled(self._specimen_signatory(it) is not None and "register" in self.rights)
+
+    def _locked(self, it: QueueItem | None) -> bool:
+        """``it`` has a final (or refused) decision this user may not change: it is not verified again
+        (no Verify again, box, amount or account change), since a new record of it would ask for a decision."""
+        return it is not None and it.verification is not None and self.results.closed_for_me(it.verification)
+
+    def _refuse_locked(self, it: QueueItem) -> bool:
+        """True (and say why) when ``it`` may not be verified again by this user."""
+        if not self._locked(it):
+            return False
+        self.picker.set_account(it.account, it.amount)  # undo what was typed
+        self.statusBar().showMessage(f"{it.name} is decided: only a supervisor can change it; it is not verified "
+                                     "again.", 6000)  # fmt: skip
+        return True
 
     @staticmethod
     def _specimen_signatory(it: QueueItem | None):
@@ -924,7 +946,7 @@ class MainWindow(QMainWindow):
     # =========================================================================
     def _account_chosen(self, number: str) -> None:
         it = self.current
-        if it is None or it.account == number:
+        if it is None or it.account == number or self._refuse_locked(it):
             return
         it.account = number
         self.model.changed(it)
@@ -932,7 +954,7 @@ class MainWindow(QMainWindow):
 
     def _amount_edited(self, text: str) -> None:
         it = self.current
-        if it is None:
+        if it is None or self._refuse_locked(it):
             return
         it.amount = text or None
         if it.account:
@@ -942,18 +964,21 @@ class MainWindow(QMainWindow):
         it = self.current
         if it is None or box is None:
             return
+        if self._refuse_locked(it):
+            self._show_item(it)  # the box back where it was
+            return
         it.box = tuple(int(v) for v in box)
         self._reprocess(it)
 
     def reset_box(self) -> None:
         it = self.current
-        if it is None or it.box is None:
+        if it is None or it.box is None or self._refuse_locked(it):
             return
         it.box = None
         self._reprocess(it)
 
     def reverify(self) -> None:
-        if self.current is not None and self.current.account:
+        if self.current is not None and self.current.account and not self._refuse_locked(self.current):
             self._reprocess(self.current)
 
     def _reprocess(self, it: QueueItem) -> None:

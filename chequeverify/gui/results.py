@@ -267,6 +267,11 @@ class ResultsPanel(QWidget):
         """A verification result is on screen and this user may decide on it."""
         return self._can_decide and self.verification is not None and not self._closed_for_me(self.verification)
 
+    def closed_for_me(self, v) -> bool:
+        """``v`` (a verification) carries a final or refused decision that this user may not change:
+        nor may they re-verify the cheque (a new record of it would invite a second decision)."""
+        return v is not None and self._closed_for_me(v)
+
     def _closed_for_me(self, v) -> bool:
         f = v.final
         return f is not None and f.status in ("final", "refused") and not self._may_change
@@ -416,12 +421,18 @@ class ResultsPanel(QWidget):
             none.setObjectName("Muted")
             self.signatories_box.addWidget(none)
         self._fit_tiles()
-        self._set_status(self._status_text(v))
+        self._set_status(self._status_text(v, closed=self._closed_for_me(v)))
         self._update_buttons()
 
     @staticmethod
-    def _status_text(v) -> str:
+    def _status_text(v, *, closed: bool = False) -> str:
         f = v.final
+        if closed:  # final or refused, and this user may not change it: nor re-verify it
+            when = theme.when(f.decided_at)
+            what = (f"override refused by {f.reviewed_by}, the model's {v.decision} stands" if f.status == "refused"
+                    else f"{f.decision} by {f.decided_by} at {when}: “{f.reason}”")  # fmt: skip
+            return (f"Decided: {what} — only a supervisor can change it; a new scan of it would need a "
+                    "supervisor's approval to be accepted.")  # fmt: skip
         if f is None:
             return f"Model: {v.decision}. Press a button to confirm it or, with a reason, to override it."
         when = theme.when(f.decided_at)
@@ -468,6 +479,18 @@ class ResultsPanel(QWidget):
         if v is None or not self._can_decide:
             return
         reason = self.reason.text().strip()
+        f = v.final
+        if f is not None and f.status in ("final", "refused", "awaiting_approval") and not reason:
+            # a standing decision (even an override awaiting approval) changes only with a reason
+            self.pending_choice = decision
+            self._mark_reason(True)
+            standing = (f"the override to {f.decision} awaiting approval" if f.status == "awaiting_approval"
+                        else f"the decision {f.decision}")  # fmt: skip
+            self._set_status(
+                f"To replace {standing} with {decision}, write a reason first "
+                "(what you checked), then press Enter or the button again.", alert=True)  # fmt: skip
+            self.reason.setFocus()
+            return
         if decision != str(v.decision) and not reason:
             self.pending_choice = decision
             self._mark_reason(True)

@@ -13,11 +13,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -309,9 +311,25 @@ class ThresholdsDialog(QDialog):
         self.history = None
         #: the id of the change the last save asked for (it waits for a second supervisor)
         self._just_asked: int | None = None
-        self.resize(800, 760)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(14, 14, 14, 12)
+        room = self.screen().availableGeometry() if self.screen() is not None else None
+        self.resize(800, 760 if room is None else max(400, min(760, room.height() - 40)))
+        self.setMinimumWidth(600)  # the histogram's width (the content scrolls only up and down)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(14, 14, 14, 12)
+        outer.setSpacing(10)
+        # everything but the outcome and the buttons scrolls: on a low screen Save stays in sight
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = QWidget()
+        content.setObjectName("ThresholdsContent")
+        self.scroll.setWidget(content)
+        self.scroll.viewport().setAutoFillBackground(False)
+        content.setAutoFillBackground(False)
+        outer.addWidget(self.scroll, 1)
+        lay = QVBoxLayout(content)
+        lay.setContentsMargins(0, 0, 4, 0)
         lay.setSpacing(10)
         intro = QLabel("A score at or above <b>accept</b> accepts the signature, below <b>reject</b> rejects it, and "
                        "anything between is referred to a person. Move the thresholds and watch what recent "
@@ -387,14 +405,14 @@ class ThresholdsDialog(QDialog):
         lay.addLayout(reason_row)
         self.error = QLabel("")
         self.error.setObjectName("InlineError")
-        lay.addWidget(self.error)
+        outer.addWidget(self.error)
         #: what the last save did: in force, or waiting for a second supervisor
         self.outcome = QLabel("")
         self.outcome.setObjectName("SaveOutcome")
         self.outcome.setWordWrap(True)
         self.outcome.setTextFormat(Qt.TextFormat.RichText)
         self.outcome.setVisible(False)
-        lay.addWidget(self.outcome)
+        outer.addWidget(self.outcome)
         buttons = QHBoxLayout()
         self.reset_button = QPushButton("Back to the model's thresholds")
         self.reset_button.clicked.connect(self.reset)
@@ -407,7 +425,7 @@ class ThresholdsDialog(QDialog):
         self.save_button.clicked.connect(self.save)
         buttons.addWidget(close)
         buttons.addWidget(self.save_button)
-        lay.addLayout(buttons)
+        outer.addLayout(buttons)
         self.setEnabled(True)
         self.save_button.setEnabled(False)
         self.effect.setText("Loading recent scores…")
