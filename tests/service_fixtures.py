@@ -298,7 +298,7 @@ def fast_kdf(monkeypatch):
 
 def set_thresholds(team: Team, **kw):
     """Thresholds as two supervisors set them: sue asks; a looser change waits, and sam approves it."""
-    info = team.sue.set_thresholds(**kw)
+    info = team.sue.set_thresholds(**{"reason": "the fake model's scale", **kw})
     if info.pending is not None:
         team.sam.approve_change(info.pending.id)
         info = team.sue.thresholds()
@@ -307,7 +307,7 @@ def set_thresholds(team: Team, **kw):
 
 def reset_thresholds(team: Team):
     """Back to the model's thresholds, approved by sam where that loosens them."""
-    info = team.sue.reset_thresholds()
+    info = team.sue.reset_thresholds(reason="back to the model's own")
     if info.pending is not None:
         team.sam.approve_change(info.pending.id)
         info = team.sue.thresholds()
@@ -316,7 +316,7 @@ def reset_thresholds(team: Team):
 
 def set_mandate(team: Team, number: str, rule: str):
     """A mandate as two supervisors change it once the account is in use: sue asks, sam approves."""
-    acc = team.sue.set_mandate(number, rule)
+    acc = team.sue.set_mandate(number, rule, reason="the customer's letter")
     for change in acc.pending_changes:
         team.sam.approve_change(change.id)
     return team.sue.get_account(number).account

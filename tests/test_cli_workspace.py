@@ -109,7 +109,9 @@ def test_a_full_day_on_the_command_line(cli, tmp_path):
     assert cli("thresholds", "set", "--accept", "0.95", "--reject", "0.8", user="sue")[0] == 0
     code, out, _ = cli("thresholds", "show", "--json", user="carl")
     assert json.loads(out)["accept"] == 0.95
-    code, out, err = cli("thresholds", "reset", "--json", user="sue")  # looser than 0.95 / 0.8: it waits
+    code, out, err = cli("thresholds", "reset", "--json", user="sue")  # looser than 0.95 / 0.8: it waits …
+    assert code == 2 and "Give a reason" in err  # … and the checker approves knowing why
+    code, out, err = cli("thresholds", "reset", "--reason", "back to the model's own", "--json", user="sue")
     assert code == 0 and json.loads(out)["pending"]["summary"].startswith("Go back to the model's own"), err
     assert cli("change", "approve", str(json.loads(out)["pending"]["id"]), user="sam")[0] == 0
     code, out, _ = cli("thresholds", "show", "--json", user="carl")

@@ -147,14 +147,14 @@ def test_looser_thresholds_wait_and_a_second_supervisor_approves_them(qtbot, wor
     assert now.pending is None and now.reject == pytest.approx(before.reject - 0.2) and now.source == "workspace"
     assert "Pending approvals" == sam.tabs.tabText(1)
     # back to the model's pair (stricter: at once)
-    team.sue.reset_thresholds()
+    team.sue.reset_thresholds(reason="back to the model's own")
     assert team.sue.thresholds().source == "model"
 
 
 def test_the_maker_withdraws_a_waiting_change_with_a_reason(qtbot, world, runner, answers):
     team = world.team
     before = team.sue.thresholds()
-    change = team.sue.set_thresholds(before.accept - 0.1, before.reject - 0.1).pending
+    change = team.sue.set_thresholds(before.accept - 0.1, before.reject - 0.1, reason="quiet month").pending
     assert change is not None
     sue = registration(qtbot, world, runner, "sue")
     sue.show_tab("approvals")
@@ -170,7 +170,7 @@ def test_the_maker_withdraws_a_waiting_change_with_a_reason(qtbot, world, runner
 
 def test_a_note_typed_in_a_change_row_survives_a_rebuild(qtbot, world, runner):
     team = world.team
-    change = team.sue.set_thresholds(adapt_per_signatory=True).pending  # adaptation either way: waits
+    change = team.sue.set_thresholds(adapt_per_signatory=True, reason="variable hands").pending  # either way: waits
     assert change is not None and "adaptation turned on" in change.summary
     sam = registration(qtbot, world, runner, "sam")
     change_rows(sam)[change.id].note_edit.setText("asked the risk desk")
@@ -185,7 +185,7 @@ def test_the_approvals_count_includes_settings_changes(world):
     team = world.team
     n = jobs.pending_approvals(team.sam, True)
     before = team.sue.thresholds()
-    change = team.sue.set_thresholds(before.accept, before.reject - 0.05).pending
+    change = team.sue.set_thresholds(before.accept, before.reject - 0.05, reason="quiet month").pending
     assert change is not None
     assert jobs.pending_approvals(team.sam, True) == n + 1
 
@@ -248,6 +248,7 @@ def test_freezing_applies_at_once_and_making_active_again_waits(qtbot, world, ru
     qtbot.waitUntil(lambda: not runner.busy and sue.detail.account.status == "frozen", timeout=10_000)
     assert "Saved and in force" in sue.account_outcome.text() and not sue.account_waiting.isVisibleTo(sue)
     sue.status.setCurrentText("active")
+    sue.change_reason.setText("the customer settled the arrears")
     sue.save_account()
     qtbot.waitUntil(lambda: not runner.busy and sue.account_waiting.isVisibleTo(sue), timeout=10_000)
     assert "waits for a second supervisor" in sue.account_waiting.text()

@@ -346,6 +346,7 @@ def test_thresholds_show_the_models_table_per_k_and_say_a_pair_replaces_it(qtbot
     # only adaptation toggled: asked for (it waits for a second supervisor), and the model's per-K
     # thresholds stay in force once it is approved
     dlg.adapt.setChecked(True)
+    dlg.reason.setText("variable hands")
     with qtbot.waitSignal(dlg.saved, timeout=10_000):
         dlg.save()
     info = world.team.sue.thresholds()
@@ -394,6 +395,7 @@ def test_loosening_the_thresholds_asks_and_states_the_consequence(qtbot, world, 
     qtbot.wait(100)
     assert world.team.sue.thresholds().source == "model"  # nothing saved
     answers.reply = True
+    dlg.reason.setText("the fake model's scale")
     with qtbot.waitSignal(dlg.saved, timeout=10_000):
         dlg.save()
     # asked for, not applied: a second supervisor approves it
@@ -407,6 +409,7 @@ def test_loosening_the_thresholds_asks_and_states_the_consequence(qtbot, world, 
     with qtbot.waitSignal(dlg.saved, timeout=10_000):
         dlg.save()
     assert len(answers.asked) == n
+    dlg.reason.setText("back to the model's own")
     with qtbot.waitSignal(dlg.saved, timeout=10_000):
         dlg.reset()
     # the model's accept is below the pair now in force: going back waits for sam too

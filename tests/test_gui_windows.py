@@ -345,6 +345,7 @@ def test_thresholds_preview_the_effect_before_saving(qtbot, world, runner, monke
     dlg.reject_spin.setValue(top + 0.5)
     assert not dlg.save_button.isEnabled() and "at or above" in dlg.error.text()
     dlg.reject_spin.setValue(0.5)
+    dlg.reason.setText("fewer genuine cheques rejected")  # a looser change says why
     with qtbot.waitSignal(dlg.saved, timeout=10_000):
         dlg.save()
     # a lower reject is looser: it waits for a second supervisor, and the dialog says so
@@ -353,6 +354,7 @@ def test_thresholds_preview_the_effect_before_saving(qtbot, world, runner, monke
     assert "waits for a second supervisor" in dlg.waiting.text() and dlg.waiting.isVisibleTo(dlg)
     world.team.sam.approve_change(info.pending.id)
     assert world.team.sue.thresholds().accept == pytest.approx(top)
+    dlg.reason.setText("back to the model's own")
     with qtbot.waitSignal(dlg.saved, timeout=10_000):
         dlg.reset()
     # back to the model's: a lower accept again, so sam approves that too

@@ -571,6 +571,8 @@ def test_looser_thresholds_wait_for_a_second_supervisor_and_stricter_ones_do_not
     before = enrolled.sue.thresholds()
     stricter = enrolled.sue.set_thresholds(accept=0.95, reject=0.8)
     assert (stricter.accept, stricter.reject, stricter.pending) == (0.95, 0.8, None)  # at once
+    with pytest.raises(InvalidInput, match="Give a reason"):  # the checker approves knowing why
+        enrolled.sue.set_thresholds(accept=0.5, reject=0.3)
     waiting = enrolled.sue.set_thresholds(accept=0.5, reject=0.3, reason="the fake model's scale")
     assert (waiting.accept, waiting.reject) == (0.95, 0.8)  # not in force yet
     change = waiting.pending
@@ -578,7 +580,7 @@ def test_looser_thresholds_wait_for_a_second_supervisor_and_stricter_ones_do_not
     assert "K = 1-10: accept 0.950 → 0.500, reject 0.800 → 0.300" in change.summary
     assert [c.id for c in enrolled.carl.pending_changes()] == [change.id]
     with pytest.raises(InvalidInput, match="already waiting"):
-        enrolled.sue.set_thresholds(accept=0.4, reject=0.3)
+        enrolled.sue.set_thresholds(accept=0.4, reject=0.3, reason="lower still")
     with pytest.raises(PermissionDenied, match="second supervisor"):
         enrolled.sue.approve_change(change.id)
     with pytest.raises(PermissionDenied):
@@ -593,28 +595,28 @@ def test_looser_thresholds_wait_for_a_second_supervisor_and_stricter_ones_do_not
     with pytest.raises(InvalidInput, match="nothing to review"):
         enrolled.sam.approve_change(change.id)
     # adaptation either way can make paying easier for some signatory; its maker may withdraw the request
-    on = enrolled.sue.set_thresholds(adapt_per_signatory=True).pending
+    on = enrolled.sue.set_thresholds(adapt_per_signatory=True, reason="variable hands").pending
     assert on is not None and "adaptation turned on" in on.summary
     assert enrolled.sue.refuse_change(on.id, "changed my mind").status == "withdrawn"
     assert not enrolled.sue.thresholds().adapt_per_signatory and before.source == "model"
 
 
 def test_a_change_approved_after_what_it_was_asked_from_has_changed_is_refused(enrolled):
-    loose = enrolled.sue.set_thresholds(accept=0.5, reject=0.3).pending
+    loose = enrolled.sue.set_thresholds(accept=0.5, reject=0.3, reason="the fake model's scale").pending
     enrolled.sue.set_thresholds(accept=0.99, reject=0.95)  # a fraud spree: tightened at once meanwhile
     with pytest.raises(InvalidInput, match="other thresholds were in force"):
         enrolled.sam.approve_change(loose.id)
     assert enrolled.sue.thresholds().accept == 0.99  # the tightening stands
     assert enrolled.sam.refuse_change(loose.id, "stale").status == "refused"
     enrolled.sue.set_account_status("100-1", "frozen")
-    back = enrolled.sue.set_account_status("100-1", "active").pending_changes[0]
+    back = enrolled.sue.set_account_status("100-1", "active", reason="the customer paid").pending_changes[0]
     enrolled.sam.set_account_status("100-1", "closed")  # closed meanwhile
     with pytest.raises(InvalidInput, match="the account was frozen"):
         enrolled.sam.approve_change(back.id)  # (sam is not its maker)
     assert enrolled.carl.get_account("100-1").account.status == "closed"
     enrolled.sam.refuse_change(back.id, "stale")
     # closed → frozen loosens too (a step back towards active)
-    assert enrolled.sue.set_account_status("100-1", "frozen").pending_changes[0].summary == (
+    assert enrolled.sue.set_account_status("100-1", "frozen", reason="to reopen").pending_changes[0].summary == (
         "Account 100-1: closed → frozen")
 
 
@@ -622,7 +624,7 @@ def test_widening_a_signatorys_authority_on_an_account_in_use_waits(enrolled):
     ada = enrolled.carl.list_signatories("100-1")[0]
     narrowed = enrolled.sue.update_signatory(ada.id, valid_until="2020-01-01")  # narrower: at once
     assert str(narrowed.valid_until) == "2020-01-01"
-    enrolled.sue.update_signatory(ada.id, valid_until="")  # wider: waits
+    enrolled.sue.update_signatory(ada.id, valid_until="", reason="mandate renewed")  # wider: waits
     assert str(enrolled.carl.list_signatories("100-1")[0].valid_until) == "2020-01-01"
     (change,) = [c for c in enrolled.carl.pending_changes() if c.kind == "signatory"]
     assert "valid until 2020-01-01 → (none)" in change.summary
@@ -667,7 +669,7 @@ def test_a_mandate_change_on_an_account_in_use_and_a_reactivation_wait_for_a_sec
     assert enrolled.sam.refuse_change(change.id, "no letter on file").status == "refused"
     assert enrolled.carl.get_account("100-1").account.mandate == "any one"
     assert enrolled.sue.set_account_status("100-1", "frozen").status == "frozen"  # freezing: at once
-    acc = enrolled.sue.set_account_status("100-1", "active")
+    acc = enrolled.sue.set_account_status("100-1", "active", reason="the customer paid")
     assert acc.status == "frozen" and acc.pending_changes[0].summary == "Account 100-1: frozen → active"
     enrolled.sam.approve_change(acc.pending_changes[0].id)
     assert enrolled.carl.get_account("100-1").account.status == "active"

@@ -1762,6 +1762,9 @@ class Session:
 
     def _request_change(self, kind: str, account: str | None, payload: dict[str, Any], summary: str,
                         reason: str) -> PendingChange:  # fmt: skip
+        if not str(reason or "").strip():
+            raise InvalidInput(f"Give a reason: this change waits for a second supervisor, who approves it knowing "
+                               f"why ({summary}).", hint="Say why (e.g. 'customer's letter of 3 March').")  # fmt: skip
         with self._store.transaction():
             waiting = self._store.changes(kind=kind, account=account)
             if waiting:
