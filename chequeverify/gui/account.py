@@ -175,7 +175,7 @@ class AccountPicker(QWidget):
 
     @property
     def locked(self) -> bool:
-        return getattr(self, "_locked", False)
+        return self._locked
 
     # --- events ---------------------------------------------------------------------
     def _picked(self, index: int) -> None:

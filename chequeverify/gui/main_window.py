@@ -1113,7 +1113,8 @@ class MainWindow(QMainWindow):
     def open_audit(self) -> QWidget:
         from chequeverify.gui.audit import AuditDialog
 
-        return self._singleton("audit", lambda: AuditDialog(self.session, self.runner, self.settings, self))
+        return self._singleton("audit", lambda: AuditDialog(self.session, self.runner, self.settings, self,
+                                                                       rights=self.rights))
 
     def open_users(self) -> QWidget:
         from chequeverify.gui.users import UsersDialog

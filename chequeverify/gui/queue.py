@@ -39,9 +39,6 @@ from chequeverify.gui import theme
 #: file suffixes the queue takes from a folder or a drop
 SCAN_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
 
-STATES = ("pending", "accepted", "referred", "rejected", "error")
-STATE_LABELS = {"pending": "Pending", "accepted": "Accepted", "referred": "Referred", "rejected": "Rejected",
-                "error": "Error"}  # fmt: skip
 #: who decided: what the queue's filter and counts are by (``QueueItem.status``)
 STATUSES = ("pending", "to_decide", "awaiting", "accepted", "referred", "rejected", "error")
 STATUS_LABELS = {"pending": "Pending", "to_decide": "To decide", "awaiting": "Awaiting approval",
@@ -277,8 +274,7 @@ class ChequeQueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             text = f"{it.path}\n{STATUS_LABELS[it.status]}: {it.detail}"
             for hit in it.watchlist_hits:
-                text += (f"\n⚠ Matches a known forger on the watch-list: {hit.holder} ({hit.account}), "
-                         f"score {hit.score:.3f} ≥ accept {hit.accept:.3f}")  # fmt: skip
+                text += f"\n⚠ {theme.watchlist_text(hit)}"
             return text
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

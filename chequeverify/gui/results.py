@@ -51,12 +51,6 @@ _ERROR_CAPTIONS = {"SignatureNotFound": "No signature found", "UnreadableScan": 
                    "PermissionDenied": "Not allowed", "InvalidInput": "Please check the input"}  # fmt: skip
 
 
-def watchlist_text(hit) -> str:
-    """One watch-list match in a clerk's words (``hit``: service ``WatchlistHit``)."""
-    return (f"Matches a known forger on the watch-list: {hit.holder} ({hit.account}), "
-            f"score {hit.score:.3f} ≥ accept {hit.accept:.3f}")  # fmt: skip
-
-
 def _chip(text: str, state: str) -> QLabel:
     label = QLabel(text)
     label.setStyleSheet(
@@ -386,7 +380,7 @@ class ResultsPanel(QWidget):
             self.badge.set_decision(str(v.decision), f"Model decision · {score} · {v.model_id}")
         hits = tuple(getattr(v, "watchlist_hits", ()) or ())
         if hits:
-            self.watchlist_alert.setText("⚠ " + "\n⚠ ".join(watchlist_text(h) for h in hits))
+            self.watchlist_alert.setText("⚠ " + "\n⚠ ".join(theme.watchlist_text(h) for h in hits))
             self.watchlist_alert.setToolTip("\n".join(
                 f"signature {h.signature + 1} on the cheque looks like {h.signatory}, a known forger "
                 f"({h.holder}, {h.account})" for h in hits))  # fmt: skip

@@ -183,3 +183,9 @@ def apply(app: QApplication) -> None:
 def when(text: str | None) -> str:
     """An ISO time from the service as a clerk reads it: ``2025-01-31 14:02:11`` (UTC, to the second)."""
     return (text or "").replace("T", " ").rstrip("Z")[:19]
+
+
+def watchlist_text(hit) -> str:
+    """One watch-list match in a clerk's words (``hit``: service ``WatchlistHit``)."""
+    return (f"Matches a known forger on the watch-list: {hit.holder} ({hit.account}), "
+            f"score {hit.score:.3f} ≥ accept {hit.accept:.3f}")  # fmt: skip

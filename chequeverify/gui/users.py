@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from chequeverify.gui import icons, theme
 from chequeverify.gui.errors import ShowsJobErrors
 from chequeverify.gui.workers import Runner
+from chequeverify.service.passwords import MIN_PASSWORD_LENGTH
 
 ROLES = ("clerk", "supervisor", "admin")
 COLUMNS = ("User", "Role", "State", "Created (UTC)", "Created by")
@@ -42,7 +43,8 @@ class PasswordDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Set password — {user}")
         lay = QVBoxLayout(self)
-        intro = QLabel(f"New password for <b>{user}</b> (8 characters or more). Tell it to {user} in person; "
+        intro = QLabel(f"New password for <b>{user}</b> ({MIN_PASSWORD_LENGTH} characters or more). "
+                       f"Tell it to {user} in person; "
                        "they can sign in with it at once.")  # fmt: skip
         intro.setWordWrap(True)
         lay.addWidget(intro)
@@ -134,7 +136,7 @@ class UsersDialog(ShowsJobErrors, QDialog):
         self.new_name.setPlaceholderText("New user's name")
         self.new_role = QComboBox()
         self.new_role.addItems(ROLES)
-        self.new_password = _password_edit("Password (8 characters or more)")
+        self.new_password = _password_edit(f"Password ({MIN_PASSWORD_LENGTH} characters or more)")
         self.new_confirm = _password_edit("The same password again")
         self.new_confirm.returnPressed.connect(self.add_user)
         self.add_button = QPushButton("Add user")

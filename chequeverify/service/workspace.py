@@ -587,7 +587,7 @@ class Session:
         self._store.update_account(row["id"], mandate=rule)
         self._store.append_audit("mandate_changed", user=by, account=row["number"], subject=row["number"],
                                  details={"from": row["mandate"], "to": rule,
-                                          **({"approved_by": approved_by} if approved_by else {})})  # fmt: skip
+                                          **_approval(approved_by)})  # fmt: skip
 
     def set_account_status(self, number: str, status: str, *, reason: str = "") -> AccountInfo:
         """``active``, ``frozen`` or ``closed`` (cheques on a non-active account are refused). Supervisor only.
@@ -614,7 +614,7 @@ class Session:
         self._store.update_account(row["id"], status=status)
         self._store.append_audit("account_status_changed", user=by, account=row["number"], subject=row["number"],
                                  details={"from": row["status"], "to": status,
-                                          **({"approved_by": approved_by} if approved_by else {})})  # fmt: skip
+                                          **_approval(approved_by)})  # fmt: skip
 
     def _account_row(self, number: str) -> dict[str, Any]:
         row = self._store.get_account(str(number).strip())
@@ -705,7 +705,7 @@ class Session:
                          approved_by: str | None = None) -> None:  # fmt: skip
         self._store.update_signatory(row["id"], **fields)
         self._store.append_audit("signatory_changed", user=by, account=row["account"], subject=f"signatory {row['id']}",
-                                 details={**fields, **({"approved_by": approved_by} if approved_by else {})})  # fmt: skip
+                                 details={**fields, **_approval(approved_by)})  # fmt: skip
 
     def list_signatories(self, account: str) -> list[SignatoryInfo]:
         """The signatories of ``account`` with their references. Raises :class:`UnknownAccount`."""
@@ -1191,7 +1191,7 @@ class Session:
         result = policy.evaluate(mandate, signers, [[p["scores"][i] for p in valid] for i in range(len(crops))], value)
         attributed = {o.signer_id: o for o in result.outcomes if o.signer_id is not None}
         reasons = list(result.reasons) + _image_notes(found[0][0]) + _enrolment_notes(valid)
-        hits = self._watchlist_hits(model, queries, base, global_t, acc["id"])
+        hits = self._watchlist_hits(model, queries, base, global_t)
         model_decision = result.decision
         for h in hits:
             reasons.insert(0, f"signature {h.signature + 1} matches a known forger on the watch-list: {h.holder} "
@@ -1290,8 +1290,8 @@ class Session:
     #: candidates looked at for watch-list matches (by score over the whole workspace)
     _WATCHLIST_TOP = 20
 
-    def _watchlist_hits(self, model: Any, queries: np.ndarray, base: ThresholdInfo, global_t: Thresholds,
-                        account_id: int) -> tuple[WatchlistHit, ...]:  # fmt: skip
+    def _watchlist_hits(self, model: Any, queries: np.ndarray, base: ThresholdInfo,
+                        global_t: Thresholds) -> tuple[WatchlistHit, ...]:  # fmt: skip
         """Each signature that scores at or above a watch-list signatory's accept threshold (its best match)."""
         if not self._store.list_accounts("", watchlist=True, limit=1):
             return ()
@@ -1444,58 +1444,56 @@ class Session:
         user = self._require("decide", "decide on cheques", subject=f"cheque {cheque_id}")
         choice = Decision.parse(decision)
         reason = str(reason or "").strip()
-        refused: str | None = None
         with self._store.transaction():
+            # read inside the write transaction: a decision made meanwhile by someone else is seen
             row = self._cheque_row(cheque_id)
             previous = self._store.latest_decision(row["id"])
-            if previous and previous["status"] in ("final", "refused", "awaiting_approval") and not self._may_reopen(
-                    user, previous):  # fmt: skip
-                refused = _decided_already(row["id"], previous)
-                self._store.append_audit("permission_denied", user=user["name"], account=row["account"],
-                                         subject=f"cheque {row['id']}",
-                                         details={"action": "change a decision", "decision": choice.value,
-                                                  "standing": previous["decision"], "status": previous["status"],
-                                                  "by": previous["decided_by"]})  # fmt: skip
-        if refused:
-            raise PermissionDenied(refused, hint="A supervisor can change it, with a reason.")
-        with self._store.transaction():
-            row = self._cheque_row(cheque_id)
-            model_decision = Decision(row["model_decision"])
-            is_override = choice is not model_decision
-            previous = self._store.latest_decision(row["id"])
-            if previous and previous["status"] in ("final", "refused", "awaiting_approval"):
-                if not self._may_reopen(user, previous):  # decided meanwhile by someone else
-                    raise PermissionDenied(_decided_already(row["id"], previous),
-                                           hint="A supervisor can change it, with a reason.")  # fmt: skip
-                if not reason:
-                    raise InvalidInput(f"Give a reason to change the decision on cheque {row['id']}.")
-            if is_override and not reason:
-                raise InvalidInput("Give a reason to override the model's decision.",
-                                   hint="Say what you checked (e.g. 'called the customer').")  # fmt: skip
-            second_look = None
-            if choice is Decision.ACCEPT:
-                self._check_account_payable(row["account"], f"cheque {row['id']}")
-                second_look = self._why_accept_needs_a_supervisor(row)
-            if second_look and not reason:
-                raise InvalidInput(f"Give a reason to accept cheque {row['id']}: {second_look}.")
-            status = ("awaiting_approval" if (model_decision is Decision.REJECT and choice is Decision.ACCEPT) or second_look
-                      else "final")  # fmt: skip
-            if previous and previous["status"] in ("final", "refused", "awaiting_approval"):
-                self._store.update_decision(previous["id"], status="superseded")
-            self._store.add_decision({"cheque_id": row["id"], "decision": choice.value,
-                                      "reason": reason or "confirmed", "is_override": int(is_override),
-                                      "status": status, "decided_by": user["name"]})  # fmt: skip
-            kind = "override_requested" if status == "awaiting_approval" else ("overridden" if is_override else "decided")
-            details: dict[str, Any] = {"decision": choice.value, "model_decision": model_decision.value,
-                                       "reason": reason or "confirmed", "status": status}  # fmt: skip
-            if second_look:
-                details["why_a_supervisor"] = second_look
-            if previous and previous["status"] in ("final", "refused", "awaiting_approval"):
-                details["supersedes"] = {"decision": previous["decision"], "status": previous["status"],
-                                         "by": previous["decided_by"], "reviewed_by": previous.get("reviewed_by")}  # fmt: skip
-            self._store.append_audit(kind, user=user["name"], account=row["account"], subject=f"cheque {row['id']}",
-                                     details=details)
-            return _clerk_decision(self._store.latest_decision(row["id"]))  # type: ignore[arg-type]
+            if previous and previous["status"] not in ("final", "refused", "awaiting_approval"):
+                previous = None  # superseded: nothing standing to replace
+            if previous is None or self._may_reopen(user, previous):
+                return self._record_decision(user, row, previous, choice, reason)
+            self._store.append_audit("permission_denied", user=user["name"], account=row["account"],
+                                     subject=f"cheque {row['id']}",
+                                     details={"action": "change a decision", "decision": choice.value,
+                                              "standing": previous["decision"], "status": previous["status"],
+                                              "by": previous["decided_by"]})  # fmt: skip
+        # (the refusal's audit event is committed first)
+        raise PermissionDenied(_decided_already(row["id"], previous), hint="A supervisor can change it, with a reason.")
+
+    def _record_decision(self, user: dict[str, Any], row: dict[str, Any], previous: dict[str, Any] | None,
+                         choice: Decision, reason: str) -> ClerkDecision:  # fmt: skip
+        """Store a decision (inside the caller's transaction), superseding ``previous``, the one standing."""
+        model_decision = Decision(row["model_decision"])
+        is_override = choice is not model_decision
+        if previous and not reason:
+            raise InvalidInput(f"Give a reason to change the decision on cheque {row['id']}.")
+        if is_override and not reason:
+            raise InvalidInput("Give a reason to override the model's decision.",
+                               hint="Say what you checked (e.g. 'called the customer').")  # fmt: skip
+        second_look = None
+        if choice is Decision.ACCEPT:
+            self._check_account_payable(row["account"], f"cheque {row['id']}")
+            second_look = self._why_accept_needs_a_supervisor(row)
+        if second_look and not reason:
+            raise InvalidInput(f"Give a reason to accept cheque {row['id']}: {second_look}.")
+        status = ("awaiting_approval" if (model_decision is Decision.REJECT and choice is Decision.ACCEPT) or second_look
+                  else "final")  # fmt: skip
+        if previous:
+            self._store.update_decision(previous["id"], status="superseded")
+        self._store.add_decision({"cheque_id": row["id"], "decision": choice.value,
+                                  "reason": reason or "confirmed", "is_override": int(is_override),
+                                  "status": status, "decided_by": user["name"]})  # fmt: skip
+        kind = "override_requested" if status == "awaiting_approval" else ("overridden" if is_override else "decided")
+        details: dict[str, Any] = {"decision": choice.value, "model_decision": model_decision.value,
+                                   "reason": reason or "confirmed", "status": status}  # fmt: skip
+        if second_look:
+            details["why_a_supervisor"] = second_look
+        if previous:
+            details["supersedes"] = {"decision": previous["decision"], "status": previous["status"],
+                                     "by": previous["decided_by"], "reviewed_by": previous.get("reviewed_by")}  # fmt: skip
+        self._store.append_audit(kind, user=user["name"], account=row["account"], subject=f"cheque {row['id']}",
+                                 details=details)
+        return _clerk_decision(self._store.latest_decision(row["id"]))  # type: ignore[arg-type]
 
     def _why_accept_needs_a_supervisor(self, row: dict[str, Any]) -> str | None:
         """Why accepting this cheque needs a second person even where the model did not say REJECT, or None.
@@ -1738,7 +1736,7 @@ class Session:
         if payload.get("model_id") != str(model.model_id):
             raise InvalidInput("This thresholds change was made for another model; it no longer applies.",
                                hint="Refuse it and make it again for the current model.")  # fmt: skip
-        extra = {"approved_by": approved_by} if approved_by else {}
+        extra = _approval(approved_by)
         if payload.get("reset"):
             self._store.delete_setting(_SETTING_THRESHOLDS)
             self._store.delete_setting(_SETTING_ADAPT)  # the model's defaults: adaptation off
@@ -1937,14 +1935,10 @@ class Session:
             by_subject.setdefault((e["kind"], e["subject"] or ""), []).append(e)
 
         def details(e: dict[str, Any]) -> dict[str, Any]:
-            return json.loads(e["details"]) if isinstance(e["details"], str) else (e["details"] or {})
+            return json.loads(e["details"] or "{}")
 
-        decided: Counter = Counter()
-        for kind in ("decided", "overridden", "override_requested"):
-            for (k, subject), evs in by_subject.items():
-                if k == kind:
-                    for e in evs:
-                        decided[(subject, details(e).get("decision"), (e["user"] or "").lower())] += 1
+        decided = Counter((e["subject"] or "", details(e).get("decision"), (e["user"] or "").lower()) for e in events
+                          if e["kind"] in ("decided", "overridden", "override_requested"))  # fmt: skip
         for d in state["decisions"]:
             key = (f"cheque {d['cheque_id']}", d["decision"], d["decided_by"].lower())
             if decided[key] > 0:
@@ -1977,10 +1971,8 @@ class Session:
             last_status = _last(by_subject.get(("account_status_changed", a["number"])), "to", details) or "active"
             if last_status != a["status"]:
                 out.append(f"account {a['number']}: {a['status']}, but the audit log last made it {last_status}")
-        roles = {**{(e["subject"] or "").lower(): details(e).get("role") for (k, _), evs in by_subject.items()
-                    if k == "user_added" for e in evs},
-                 **{(e["subject"] or "").lower(): "admin" for (k, _), evs in by_subject.items()
-                    if k == "workspace_initialised" for e in evs}}  # fmt: skip
+        roles = {(e["subject"] or "").lower(): "admin" if e["kind"] == "workspace_initialised" else details(e).get("role")
+                 for e in events if e["kind"] in ("user_added", "workspace_initialised")}  # fmt: skip
         for u in state["users"]:
             role = roles.get(u["name"].lower())
             if role is not None and role != u["role"]:
@@ -2131,6 +2123,11 @@ def _refuse_whole_cheque(page: Image.Image, label: str) -> None:
     if view.layout_score >= WHOLE_CHEQUE_LAYOUT_SCORE:
         raise ReferenceRejected(f"{label}: this is a whole cheque ({view.layout.name} layout), not a signature.",
                                 hint="Add it as a cheque (--from-cheque) so that its signature is cut out.")  # fmt: skip
+
+
+def _approval(approved_by: str | None) -> dict[str, str]:
+    """An audit event's ``approved_by`` detail, for a setting applied on a second supervisor's approval."""
+    return {"approved_by": approved_by} if approved_by else {}
 
 
 def _last(events: Sequence[dict[str, Any]] | None, key: str, details) -> Any:
