@@ -445,3 +445,28 @@ def test_audit_verify_fails_on_state_edited_behind_its_back(cli, tmp_path):
     code, out, err = cli("audit", "verify", user="root")
     assert code == 12 and "unaccounted: user carl is admin, but was created clerk" in err
     assert "chain is intact" in err
+
+
+def test_backup_and_restore_on_the_command_line(cli, tmp_path):
+    setup_team(cli)
+    cli("account", "add", "100-1", "--name", "Ada", user="sue")
+    code, out, _ = cli("backup", str(tmp_path / "nightly"), user="root")
+    assert code == 0 and "Backed up the workspace to" in out and "sha256 " in out
+    head = next(line.split()[1] for line in out.splitlines() if line.startswith("head "))
+    code, out, _ = cli("backup", str(tmp_path / "b2"), "--json", user="sue")
+    assert code == 0 and json.loads(out)["chain_ok"] is True
+    code, _, err = cli("backup", str(tmp_path / "nightly"), user="sue")
+    assert code == 2 and "not empty" in err
+    code, _, err = cli("backup", str(tmp_path / "b3"), user="carl")
+    assert code == 7 and not (tmp_path / "b3").exists()
+    cli("account", "add", "200-2", "--name", "Bo", user="sue")
+    code, _, err = cli("restore", str(tmp_path / "nightly"), user="root")  # no terminal to ask: --yes is needed
+    assert code == 2 and "--yes" in err
+    code, _, err = cli("restore", str(tmp_path / "nightly"), "--yes", user="sue")
+    assert code == 7 and "may not restore" in err
+    code, out, _ = cli("restore", str(tmp_path / "nightly"), "--yes", user="root")
+    assert code == 0 and "Restored the workspace" in out
+    code, out, _ = cli("account", "list", "--json", user="sue")
+    assert [a["number"] for a in json.loads(out)] == ["100-1"]
+    code, out, _ = cli("audit", "verify", "--anchor", head, user="root")
+    assert code == 0 and "1 anchor(s) still match" in out

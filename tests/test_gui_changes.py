@@ -151,6 +151,78 @@ def test_looser_thresholds_wait_and_a_second_supervisor_approves_them(qtbot, wor
     assert team.sue.thresholds().source == "model"
 
 
+def test_raising_only_the_accept_threshold_over_rows_per_k_applies_at_once(qtbot, runner, answers, tmp_path, shots):
+    from chequeverify.gui.settings import ThresholdsDialog
+    from tests.service_fixtures import FakeModel
+
+    # the model's rows per number of references; its pooled reject (0.7) is below the rows' from K = 3 on
+    model = FakeModel(accept=0.9, reject=0.7, by_references={1: (0.95, 0.80), 3: (0.90, 0.72), 8: (0.85, 0.75)})
+    team = make_gui_team(tmp_path, model)
+    try:
+        cheque, box = cheque_with(scribble(1, 8), seed=90)
+        team.carl.verify(cheque, "ACC-1", box=box)
+        dlg = ThresholdsDialog(team.ws.login("sue", PASSWORDS["sue"]), runner)
+        qtbot.addWidget(dlg)
+        dlg.show()
+        qtbot.waitUntil(lambda: dlg.info is not None and not runner.busy, timeout=10_000)
+        # the dialog starts from the rows in force, not from the pooled pair
+        assert dlg.proposed_rows() == ((1, 0.95, 0.80), (3, 0.90, 0.72), (8, 0.85, 0.75))
+        dlg.accept_spin.setValue(dlg.accept_spin.value() + 0.02)
+        # only the accepts move; every reject stays exactly as it is
+        assert [r[1] for r in dlg.proposed_rows()] == pytest.approx([0.97, 0.92, 0.87])
+        assert [r[2] for r in dlg.proposed_rows()] == [0.80, 0.72, 0.75]
+        assert dlg._cells[(8, 1)].text() == "0.850 → 0.870" and dlg._cells[(8, 2)].text() == "0.750"
+        dlg.resize(800, 900)
+        qtbot.wait(50)  # the table's columns widen for the arrows
+        dlg.grab().save(str(shots / "thresholds-rows-moved.png"))
+        with qtbot.waitSignal(dlg.saved, timeout=10_000):
+            dlg.save()
+        # stricter for every K: no question, in force at once, nothing waits for a second supervisor
+        assert not answers.asked
+        info = team.sue.thresholds()
+        assert info.pending is None and team.sam.pending_changes() == []
+        assert info.source == "workspace"
+        assert info.for_references(1) == pytest.approx((0.97, 0.80)) and info.for_references(9) == pytest.approx((0.87, 0.75))
+        assert "Saved and in force" in dlg.outcome.text() and not dlg.waiting.isVisibleTo(dlg)
+        # opened again from the workspace's rows now in force
+        assert dlg.proposed_rows() == info.workspace_by_references and "the workspace's" in dlg.source.text()
+        qtbot.wait(50)
+        dlg.grab().save(str(shots / "thresholds-rows-saved.png"))
+        # lowering a reject is looser: asked, and it waits
+        dlg.reject_spin.setValue(dlg.reject_spin.value() - 0.01)
+        dlg.reason.setText("too many referrals")
+        with qtbot.waitSignal(dlg.saved, timeout=10_000):
+            dlg.save()
+        assert answers.asked[-1][3] == "Ask for looser thresholds" and "reject goes down" in answers.asked[-1][2]
+        waiting = team.sue.thresholds().pending
+        assert waiting is not None and "reject 0.750 → 0.740" in waiting.summary
+        assert team.sue.thresholds().for_references(9) == pytest.approx((0.87, 0.75))
+    finally:
+        team.ws.close()
+
+
+def test_the_checker_of_a_thresholds_change_sees_its_effect_on_recent_cheques(qtbot, world, runner, answers, shots):
+    team = world.team
+    scores = [float(x) for x in team.sam.recent_scores().scores]
+    change = team.sue.set_thresholds(accept=min(scores) - 0.01, reject=min(scores) - 0.02,
+                                     reason="accept everything for the demo").pending  # fmt: skip
+    effect = team.sam.thresholds_change_effect(change.id)
+    assert effect.cheques == len(scores) and effect.after["ACCEPT"] == len(scores) and effect.now_accepted >= 1
+    sam = registration(qtbot, world, runner, "sam")
+    sam.show_tab("approvals")
+    row = change_rows(sam)[change.id]
+    # what the maker's dialog previewed, computed again from the change: the counts after it, and their change
+    text = row_text(row)
+    assert f"Of the last {effect.cheques} cheques, with this change" in text
+    assert f"{effect.after['ACCEPT']} accept</span>" in text and f"(+{effect.now_accepted})" in text
+    assert "changes against the thresholds in force" in text
+    row.resize(900, row.sizeHint().height())
+    row.grab().save(str(shots / "approvals-thresholds-effect.png"))
+    answers.reply = False
+    row.approve_button.click()
+    assert f"{effect.now_accepted} would now be accepted without a person looking" in answers.asked[-1][2]
+
+
 def test_the_maker_withdraws_a_waiting_change_with_a_reason(qtbot, world, runner, answers):
     team = world.team
     before = team.sue.thresholds()
@@ -236,6 +308,39 @@ def test_a_mandate_change_on_an_account_in_use_waits_and_is_approved(qtbot, worl
     # sam's form follows (the account shown is reloaded after a review)
     qtbot.waitUntil(lambda: sam.mandate.currentText() == "all" and not sam.account_waiting.isVisibleTo(sam),
                     timeout=10_000)  # fmt: skip
+    set_mandate(team, "ACC-1", "any one")
+
+
+def account_items(dlg) -> dict:
+    from PySide6.QtCore import Qt
+
+    items = (dlg.account_list.item(i) for i in range(dlg.account_list.count()))
+    return {it.data(Qt.ItemDataRole.UserRole): it for it in items}
+
+
+def test_the_account_list_marks_an_account_with_a_change_waiting(qtbot, world, runner, answers, shots):
+    team = world.team
+    team.sue.add_account("ACC-2", "Two Holder", "any one")
+    (change,) = team.sue.set_mandate("ACC-1", "all", reason="the holder's letter of 3 March").pending_changes
+    sam = registration(qtbot, world, runner, "sam")
+    qtbot.waitUntil(lambda: {"ACC-1", "ACC-2"} <= set(account_items(sam)), timeout=10_000)
+    item = account_items(sam)["ACC-1"]
+    # seen in the list, before the account is opened: what waits, who asked
+    assert "mandate change waiting" in item.text().splitlines()[0]
+    assert "Mandate of ACC-1: 'any one' → 'all'" in item.toolTip() and "asked by sue" in item.toolTip()
+    assert item.background().color().name() == "#fdf1dc"
+    other = account_items(sam)["ACC-2"]
+    assert "waiting" not in other.text() and not other.toolTip()
+    sam.account_list.parentWidget().grab().save(str(shots / "account-list-marked.png"))
+    sam.account_list.setCurrentItem(item)
+    qtbot.waitUntil(lambda: not runner.busy and sam.detail is not None, timeout=10_000)
+    sam.grab().save(str(shots / "account-list-waiting.png"))
+    # approved: the mark goes
+    sam.show_tab("approvals")
+    change_rows(sam)[change.id].approve_button.click()
+    qtbot.waitUntil(lambda: not runner.busy and change.id not in change_rows(sam)
+                    and "waiting" not in account_items(sam)["ACC-1"].text(), timeout=10_000)  # fmt: skip
+    assert not account_items(sam)["ACC-1"].toolTip()
     set_mandate(team, "ACC-1", "any one")
 
 

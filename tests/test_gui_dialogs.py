@@ -188,7 +188,9 @@ def test_an_override_whose_evidence_cannot_be_loaded_cannot_be_paid(qtbot, world
     qtbot.waitUntil(lambda: not runner.busy and any(r.property("ident") == cheque_id for r in sam.pending_rows),
                     timeout=10_000)  # fmt: skip
     row = override_row(sam, cheque_id)
-    assert not row.approve_button.isEnabled() and row.refuse_button.isEnabled()
+    assert not row.approve_button.isEnabled() and not row.refuse_button.isEnabled()  # refusing: a reason first
+    row.note_edit.setText("evidence unreadable")
+    assert row.refuse_button.isEnabled()
     assert "could not be loaded" in " ".join(w.text() for w in row.findChildren(QLabel))
     sam.review("override", cheque_id, True, "")  # even called directly: nothing is paid
     qtbot.wait(100)
@@ -221,6 +223,35 @@ def test_notes_typed_in_other_rows_survive_a_review(qtbot, world, runner, answer
     assert rows[refs[2].id].note_edit.text() == "second note"
     for r in refs[1:]:
         team.sam.approve_reference(r.id)
+
+
+def test_refusing_a_reference_or_an_override_needs_a_note_as_a_settings_change_does(qtbot, world, runner, answers):
+    team = world.team
+    team.sue.add_account("ACC-8", "Eight Holder", "any one")
+    team.sue.add_signatory("ACC-8", "Hal")
+    (ref,) = team.sue.add_references("ACC-8", "Hal", [scribble(8, 1)])
+    cheque_id = rejected_cheque_overridden(team, seed=81)
+    sam = registration(qtbot, world, runner, "sam")
+    sam.show_tab("approvals")
+    rows = {}
+    qtbot.waitUntil(lambda: rows.update({(r.property("kind"), r.property("ident")): r for r in sam.pending_rows})
+                    or {("reference", ref.id), ("override", cheque_id)} <= set(rows), timeout=10_000)  # fmt: skip
+    for key in (("reference", ref.id), ("override", cheque_id)):
+        row = rows[key]
+        # the reason is what the maker and the auditors read: the button waits for one, as for a settings change
+        assert row.approve_button.isEnabled() and not row.refuse_button.isEnabled(), key
+        assert "reason" in row.refuse_button.toolTip()
+        row.note_edit.setText("   ")
+        assert not row.refuse_button.isEnabled()
+        row.note_edit.setText("not the holder's hand")
+        assert row.refuse_button.isEnabled() and not row.refuse_button.toolTip()
+    rows[("reference", ref.id)].refuse_button.click()
+    qtbot.waitUntil(lambda: not runner.busy and all(r.property("ident") != ref.id or r.property("kind") != "reference"
+                                                    for r in sam.pending_rows), timeout=10_000)  # fmt: skip
+    assert ref.id not in {r.id for r in team.sam.pending_references()}
+    assert team.root.audit_events(kind="reference_refused")[0].details.get("note") == "not the holder's hand"
+    override_row(sam, cheque_id).refuse_button.click()
+    qtbot.waitUntil(lambda: team.carl.get_cheque(cheque_id).final.status == "refused", timeout=10_000)
 
 
 # --- registration ---------------------------------------------------------------------------------------
@@ -326,7 +357,7 @@ def thresholds_dialog(qtbot, world, runner, monkeypatch, rows=ROWS):
     return dlg
 
 
-def test_thresholds_show_the_models_table_per_k_and_say_a_pair_replaces_it(qtbot, world, runner, monkeypatch,
+def test_thresholds_show_the_models_table_per_k_and_say_the_values_move_its_rows(qtbot, world, runner, monkeypatch,
                                                                           answers, tmp_path):  # fmt: skip
     dlg = thresholds_dialog(qtbot, world, runner, monkeypatch)
     assert dlg.info.source == "model"
@@ -334,7 +365,7 @@ def test_thresholds_show_the_models_table_per_k_and_say_a_pair_replaces_it(qtbot
     cells = [w.text() for w in dlg.table_panel.findChildren(QLabel)]
     for k, a, r in ROWS:
         assert str(k) in cells and f"{a:.3f}" in cells and f"{r:.3f}" in cells
-    assert "replaces them for every K" in dlg.source.text()
+    assert "move every row by the same amount" in dlg.source.text()
     # the histogram draws the rows in force (bands), not the pooled pair
     assert dlg.histogram.rows == ROWS
     # the preview compares with what the model decided (per K), not with the pooled pair
@@ -390,7 +421,7 @@ def test_loosening_the_thresholds_asks_and_states_the_consequence(qtbot, world, 
     dlg.save()
     title, question, consequence, action = answers.asked[-1]
     assert f"{expected} cheque{'s' if expected != 1 else ''} people rejected would now be accepted" in question
-    assert "any number of specimens" in consequence and "every number of references" in consequence
+    assert "any number of specimens" in consequence and "every row moves by the same amount" in consequence
     assert action == "Ask for looser thresholds" and "second supervisor" in consequence
     qtbot.wait(100)
     assert world.team.sue.thresholds().source == "model"  # nothing saved

@@ -517,6 +517,29 @@ def test_supervisor_re_embeds_the_references_after_a_model_change(qtbot, world):
     assert len(events) == before + 1 and any(e.kind == "references_reembedded" for e in events)
 
 
+def test_supervisors_and_admins_back_up_the_workspace_into_a_dated_folder(qtbot, world, tmp_path):
+    clerk = open_window(qtbot, world, "carl")
+    assert not clerk.act_backup.isVisible()
+    clerk.close()
+    admin = open_window(qtbot, world, "root")
+    assert admin.act_backup.isVisible() and admin.act_backup in admin.workspace_menu.actions()
+    admin.back_up_workspace(str(tmp_path))
+    qtbot.waitUntil(lambda: "backed up to" in admin.statusBar().currentMessage(), timeout=20_000)
+    (folder,) = tmp_path.iterdir()
+    assert folder.name.startswith("chequeverify-backup-") and (folder / "workspace.sqlite").is_file()
+    box = admin._dialogs["backup"]
+    event = admin.session.audit_events(kind="backup", limit=1)[0]
+    assert event.details["sha256"] in box.text() and event.details["anchor"] in box.text()
+    # a failure is shown, and the status bar does not claim a backup
+    (tmp_path / "file").write_text("x")
+    shown = []
+    admin.show_error = lambda exc, details="": shown.append(exc)
+    admin.back_up_workspace(str(tmp_path / "file"))
+    qtbot.waitUntil(lambda: bool(shown), timeout=20_000)
+    assert "does not exist" in str(shown[0]) and "backed up" not in admin.statusBar().currentMessage()
+    admin.close()
+
+
 def test_at_its_smallest_the_window_shows_every_panel_whole(qtbot, world):
     """A long file name in the cheque's header is elided instead of pushing the decision panel
     (and its Reject button) past the window's right edge on a 1024-pixel screen."""

@@ -217,8 +217,9 @@ def test_an_override_of_a_reject_waits_for_another_supervisor(qtbot, world, runn
     qtbot.waitUntil(lambda: any(r.property("kind") == "override" for r in sam.pending_rows), timeout=10_000)
     assert "Pending approvals (" in sam.tabs.tabText(1)
     row = next(r for r in sam.pending_rows if r.property("kind") == "override" and r.property("ident") == v.cheque_id)
-    # refusing needs a reason: the service says so, plainly
-    qtbot.mouseClick(row.refuse_button, Qt.MouseButton.LeftButton)
+    # refusing needs a reason: the button waits for one, and the service says so, plainly, if asked without
+    assert not row.refuse_button.isEnabled() and "reason" in row.refuse_button.toolTip()
+    sam.review("override", v.cheque_id, False, "  ")
     qtbot.waitUntil(lambda: sam.last_error is not None, timeout=10_000)
     assert "reason" in str(sam.last_error)
     assert team.carl.get_cheque(v.cheque_id).final.status == "awaiting_approval"

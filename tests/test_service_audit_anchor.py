@@ -165,3 +165,20 @@ def test_a_withdrawn_override_and_a_supervisors_change_are_accounted_for(busy):
     busy.carl.decide(v.cheque_id, "refer", "withdrawn: will check again")  # … and is withdrawn
     busy.sue.decide(v.cheque_id, "reject", "the supervisor's call")
     assert busy.sue.check_audit().unaccounted == ()
+
+
+def test_rows_per_number_of_references_edited_in_the_database_are_reported(busy):
+    import json
+
+    from tests.service_fixtures import set_thresholds
+
+    set_thresholds(busy, accept=0.995, reject=0.99, by_references=[(1, 0.999, 0.99), (5, 0.995, 0.99)])
+    assert busy.sue.check_audit().unaccounted == ()
+    conn = sqlite3.connect(busy.path / "workspace.sqlite")
+    saved = json.loads(conn.execute("SELECT value FROM settings WHERE key = 'thresholds'").fetchone()[0])
+    saved["by_references"][0][1] = 0.1  # K = 1 pays almost anything now
+    conn.execute("UPDATE settings SET value = ? WHERE key = 'thresholds'", (json.dumps(saved),))
+    conn.commit()
+    conn.close()
+    check = busy.sue.check_audit()
+    assert check.ok and any("per number of references" in u for u in check.unaccounted), check.unaccounted

@@ -436,6 +436,63 @@ def test_one_threshold_alone_does_not_silently_replace_the_models_rows(tmp_path,
     assert reset.source == "model" and not reset.adapt_per_signatory and reset.for_references(3) == (0.8, 0.4)
 
 
+def test_rows_per_k_change_one_value_at_a_time_and_a_stricter_one_applies_at_once(tmp_path, fast_kdf):
+    from tests.service_fixtures import FakeModel, make_team
+
+    # the pooled reject (0.4) is below the rows' rejects for 3 or more references
+    t = make_team(tmp_path / "ws", FakeModel(accept=0.99, reject=0.4, by_references={1: (0.999, 0.3), 3: (0.8, 0.5)}))
+    enrol(t, "100-1", "Ada", writer=1, variants=(1, 2, 3))
+    # accept raised on every row, the rejects as they are: stricter for every K, so in force at once
+    info = t.sue.set_thresholds(accept=0.995, by_references=[(1, 0.999, 0.3), (3, 0.805, 0.5)])
+    assert info.pending is None and info.source == "workspace"
+    assert info.workspace_by_references == ((1, 0.999, 0.3), (3, 0.805, 0.5))
+    assert (info.accept, info.reject) == (0.995, 0.4)  # the pooled pair beside the rows
+    assert info.for_references(2) == (0.999, 0.3) and info.for_references(7) == (0.805, 0.5)
+    event = t.root.audit_events(kind="thresholds_changed")[0]
+    assert event.details["by_references"] == {"from": [[1, 0.999, 0.3], [3, 0.8, 0.5]],
+                                              "to": [[1, 0.999, 0.3], [3, 0.805, 0.5]]}  # fmt: skip
+    # verification decides each signatory by its row, and a cheque keeps the rows it was decided with
+    v = verify(t, scribble(1, 7))
+    (s,) = v.signatories
+    assert (s.accept, s.reject, s.note) == (0.805, 0.5, "workspace thresholds for 3 references")
+    assert t.carl.get_cheque(v.cheque_id).thresholds.workspace_by_references == info.workspace_by_references
+    # one row's reject lowered: looser for that row only, so it waits
+    waiting = t.sue.set_thresholds(by_references=[(1, 0.999, 0.25), (3, 0.805, 0.5)], reason="K=1 too strict")
+    assert waiting.pending is not None and waiting.workspace_by_references == info.workspace_by_references
+    assert "K = 1-2: accept 0.999 → 0.999, reject 0.300 → 0.250" in waiting.pending.summary
+    assert "K = 3" not in waiting.pending.summary
+    t.sam.approve_change(waiting.pending.id)
+    assert t.sue.thresholds().for_references(1) == (0.999, 0.25)
+    # one value alone would replace the rows by one pair: refused, as for the model's rows
+    with pytest.raises(InvalidInput, match="Give both"):
+        t.sue.set_thresholds(accept=0.9)
+    for bad in ([(1, 0.5, 0.6)], [(1, 0.9, 0.5), (1, 0.95, 0.5)], [], [(0, 0.9, 0.5)], [("x", 0.9, 0.5)]):
+        with pytest.raises(InvalidInput):
+            t.sue.set_thresholds(by_references=bad)
+    assert reset_thresholds(t).workspace_by_references == ()
+
+
+def test_the_effect_of_a_waiting_thresholds_change_is_computed_for_its_checker(enrolled):
+    for k, writer in enumerate((1, 1, 2)):
+        v = verify(enrolled, scribble(writer, 7 + k), seed=k)
+        if writer == 2:
+            enrolled.carl.decide(v.cheque_id, "REJECT", "" if v.decision is Decision.REJECT else "not her hand")
+    scores = [float(x) for x in enrolled.sam.recent_scores().scores]
+    change = enrolled.sue.set_thresholds(accept=min(scores) - 0.01, reject=min(scores) - 0.02,
+                                         reason="accept everything").pending  # fmt: skip
+    effect = enrolled.sam.thresholds_change_effect(change.id)
+    assert effect.cheques == 3 and effect.after == {"ACCEPT": 3, "REFER": 0, "REJECT": 0}
+    assert sum(effect.before.values()) == 3 and effect.compared_with == "thresholds"
+    assert effect.now_accepted == 3 - effect.before["ACCEPT"] >= 1
+    assert effect.people_rejected_now_accepted == 1
+    assert effect.no_longer_rejected == effect.before["REJECT"]
+    enrolled.sam.refuse_change(change.id, "no")
+    adapt = enrolled.sue.set_thresholds(adapt_per_signatory=True, reason="variable hands").pending
+    assert enrolled.sam.thresholds_change_effect(adapt.id) is None  # no threshold moves
+    with pytest.raises(UnknownAccount):
+        enrolled.sam.thresholds_change_effect(9999)
+
+
 def test_identify_ranks_signatories_and_flags_watch_lists(enrolled):
     enrol(enrolled, "200-2", "Bob", writer=2)
     enrol(enrolled, "WL-1", "Forger", writer=3, mandate="any one")
@@ -618,6 +675,17 @@ def test_a_change_approved_after_what_it_was_asked_from_has_changed_is_refused(e
     # closed → frozen loosens too (a step back towards active)
     assert enrolled.sue.set_account_status("100-1", "frozen", reason="to reopen").pending_changes[0].summary == (
         "Account 100-1: closed → frozen")
+
+
+def test_the_account_list_says_which_accounts_have_a_change_waiting(enrolled):
+    enrol(enrolled, "200-2", "Bob", writer=2)
+    assert all(a.pending_changes == () for a in enrolled.carl.list_accounts())
+    (change,) = enrolled.sue.set_mandate("100-1", "all", reason="the customer's letter").pending_changes
+    enrolled.sue.set_thresholds(accept=0.5, reject=0.3, reason="scale")  # workspace-wide: no account's
+    listed = {a.number: a.pending_changes for a in enrolled.carl.list_accounts()}
+    assert [c.id for c in listed["100-1"]] == [change.id] and listed["200-2"] == ()
+    enrolled.sam.approve_change(change.id)
+    assert enrolled.carl.list_accounts("100-1")[0].pending_changes == ()
 
 
 def test_widening_a_signatorys_authority_on_an_account_in_use_waits(enrolled):

@@ -534,7 +534,12 @@ def _print_thresholds(t) -> None:
 
 def _print_thresholds_in_force(t) -> None:
     adapt = f"per-signatory adaptation {'on' if t.adapt_per_signatory else 'off'}"
-    if t.source == "workspace":
+    if t.source == "workspace" and t.workspace_by_references:
+        print(f"Model {t.model_id}: the workspace's thresholds per number of references K a signatory has (the "
+              f"last row not above K applies; set by {t.changed_by}); {adapt}.")  # fmt: skip
+        for k, accept, reject in t.workspace_by_references:
+            print(f"  K = {k:<2}  ACCEPT at score >= {accept:.4f}, REJECT below {reject:.4f}")
+    elif t.source == "workspace":
         print(f"Model {t.model_id}: ACCEPT at score >= {t.accept:.4f}, REJECT below {t.reject:.4f}, REFER between, "
               f"for every signatory (set by {t.changed_by}; the model's pooled: {t.model_accept:.4f} / "
               f"{t.model_reject:.4f}); {adapt}.")  # fmt: skip
@@ -619,6 +624,44 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         print(f"Wrote {summary.cheques} cheque(s) to {summary.path} ({summary.format.upper()}).")
         _print_head(summary.anchor, "the audit log's head as of this report, also in its export event")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    summary = _session(args).backup(args.folder)
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"Backed up the workspace to {summary.path} ({summary.bytes / 1e6:.1f} MB, {summary.rows} audit rows).")
+        print(f"sha256 {summary.sha256}")
+        _print_head(summary.anchor, "the audit log's last row in the backup, also in its backup event")
+        print(f"  (open it with: chequeverify --workspace {shlex.quote(str(summary.folder))} …; restore by copying "
+              "its workspace.sqlite over the workspace's while no one uses it)")  # fmt: skip
+    if not summary.chain_ok:
+        raise AuditTampered(f"The backup was written, but its audit log does not verify: {summary.problem}.",
+                            hint="Keep the backup as evidence and investigate the workspace.")  # fmt: skip
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise InvalidInput("A restore replaces the whole workspace; confirm it with --yes.")
+        answer = input(f"Replace the whole workspace {_workspace_folder(args)} with the backup in {args.folder}? "
+                       "Everything done since that backup is set aside (kept as a backup beside the workspace "
+                       "folder). Type RESTORE to go on: ")  # fmt: skip
+        if answer.strip() != "RESTORE":
+            print("Nothing restored.")
+            return 1
+    summary = _session(args).restore(args.folder)
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"Restored the workspace from {summary.source} (sha256 {summary.sha256}).")
+        print(f"The state it replaced is kept in {summary.kept} (sha256 {summary.kept_sha256}).")
+        if summary.replaced_anchor:
+            print(f"The log it replaced ended at {summary.replaced_anchor}; the restored one goes on from the "
+                  f"backup's head {summary.backup_anchor}, with a `restored` event saying so.")  # fmt: skip
     return 0
 
 
@@ -864,3 +907,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--account", metavar="NUMBER")
     _json_flag(p)
     p.set_defaults(func=cmd_export)
+
+    p = subparsers.add_parser("backup", help="copy the workspace into a new folder, checked (supervisor or admin)",
+                              description="A consistent copy of the whole workspace, taken while others work, "
+                              "written as FOLDER/workspace.sqlite and checked (SQLite's integrity check and the "
+                              "audit chain). The folder must be new or empty and outside the workspace. The copy is "
+                              "a workspace of its own (--workspace FOLDER); its SHA-256 and audit head are printed "
+                              "and recorded in the audit log.")  # fmt: skip
+    p.add_argument("folder", metavar="FOLDER", help="a new or empty folder, e.g. one named by the date")
+    _json_flag(p)
+    p.set_defaults(func=cmd_backup)
+
+    p = subparsers.add_parser("restore", help="put the whole workspace back to a backup (admin)",
+                              description="Replace the whole workspace with a backup made by `chequeverify "
+                              "backup`, after checking it (integrity, schema, audit chain). The state it replaces "
+                              "is first kept as a backup beside the workspace folder (WORKSPACE.before-restore-TIME); "
+                              "the restored audit log records the restore, the backup's SHA-256, the head of the log "
+                              "it replaced and where that was kept. Close the app everywhere first.")  # fmt: skip
+    p.add_argument("folder", metavar="FOLDER", help="the folder `chequeverify backup` wrote")
+    p.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    _json_flag(p)
+    p.set_defaults(func=cmd_restore)

@@ -28,15 +28,11 @@ from PySide6.QtWidgets import (
 from chequeverify.gui import icons, theme
 from chequeverify.gui.errors import ShowsJobErrors
 from chequeverify.gui.workers import Runner
+from chequeverify.service import AUDIT_EVENT_KINDS
 
 DECISION_COLUMNS = ("Cheque", "Verified (UTC)", "Account", "File", "Score", "Model", "Clerk", "Status", "Verified by",
                     "Decided by", "Reason")  # fmt: skip
 EVENT_COLUMNS = ("#", "When (UTC)", "User", "Event", "Account", "Subject", "Details")
-EVENT_KINDS = ("", "login", "login_failed", "logout", "account_added", "signatory_added", "reference_added",
-               "reference_approved", "reference_refused", "reference_retirement_requested", "reference_retired",
-               "verified", "decided", "overridden", "override_requested", "override_approved", "override_refused",
-               "identified", "thresholds_changed", "thresholds_reset", "export", "audit_checked",
-               "permission_denied", "user_added", "mandate_changed")  # fmt: skip
 
 
 class _OpenAtToday(QObject):
@@ -137,7 +133,7 @@ class AuditDialog(ShowsJobErrors, QDialog):
         self.decision = QComboBox()
         self.decision.addItems(["any decision", "ACCEPT", "REFER", "REJECT"])
         self.kind = QComboBox()
-        self.kind.addItems([k or "any event" for k in EVENT_KINDS])
+        self.kind.addItems(["any event", *AUDIT_EVENT_KINDS])
         self.apply_button = QPushButton("Apply")
         self.apply_button.setObjectName("Primary")
         self.apply_button.clicked.connect(self.refresh)

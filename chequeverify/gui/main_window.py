@@ -9,6 +9,7 @@ decision) is never stuck behind a whole folder.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from collections import OrderedDict
 from pathlib import Path
@@ -180,6 +181,9 @@ class MainWindow(QMainWindow):
         self.act_reembed = self._action("Re-&embed references…", lambda: self.re_embed_references(), None, None,
                                         "Recompute every reference signature's embedding with the current model "
                                         "(after a model upgrade)")  # fmt: skip
+        self.act_backup = self._action("&Back up workspace…", lambda: self.back_up_workspace(), None, None,
+                                       "Copy the whole workspace into a new dated folder, checked, while others "
+                                       "keep working")  # fmt: skip
         self.act_logout = self._action("&Log out", self.logout, "Ctrl+Shift+Q", "logout")
         self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.act_shortcuts = self._action("&Keyboard shortcuts", self.show_shortcuts, "F1")
@@ -207,7 +211,7 @@ class MainWindow(QMainWindow):
         self.workspace_menu.addActions([self.act_register, self.act_approvals, self.act_audit, self.act_settings,
                                         self.act_users])  # fmt: skip
         self.workspace_menu.addSeparator()
-        self.workspace_menu.addAction(self.act_reembed)
+        self.workspace_menu.addActions([self.act_reembed, self.act_backup])
         m = mb.addMenu("&Help")
         m.addActions([self.act_shortcuts, self.act_about])
 
@@ -410,6 +414,7 @@ class MainWindow(QMainWindow):
         self.act_settings.setVisible(can("thresholds"))
         self.act_users.setVisible(can("users"))
         self.act_reembed.setVisible(can("re_embed"))
+        self.act_backup.setVisible(can("backup"))
         self.act_add_specimen.setVisible(can("register"))
         self.workspace_menu.menuAction().setVisible(any(a.isVisible() for a in self.workspace_menu.actions()))
         verifies = can("verify")
@@ -1177,6 +1182,42 @@ class MainWindow(QMainWindow):
             self.refresh_accounts()
 
         self.runner.submit(self.session.re_embed_references, name="re-embed", on_done=done)
+
+    def back_up_workspace(self, parent_folder: str | None = None) -> None:
+        """Copy the workspace into a new dated folder inside the one the user picks (supervisors, admins)."""
+        if self.runner.running("backup"):
+            return
+        if parent_folder is None:
+            start = self.settings.value("backup/folder", str(Path.home()))
+            parent_folder = QFileDialog.getExistingDirectory(self, "Back up the workspace into…", start)
+            if not parent_folder:
+                return
+        self.settings.setValue("backup/folder", parent_folder)
+        target = Path(parent_folder) / f"chequeverify-backup-{dt.datetime.now():%Y-%m-%d-%H%M%S}"
+        self.statusBar().showMessage(f"Backing up the workspace to {target}…")
+
+        def done(summary) -> None:
+            self.statusBar().showMessage(f"Workspace backed up to {summary.path}.", 15000)
+            ok = summary.chain_ok
+            box = QMessageBox(
+                QMessageBox.Icon.Information if ok else QMessageBox.Icon.Warning, "Workspace backed up",
+                f"<b>{'Backed up' if ok else 'Backed up, but its audit log does not verify'}</b><br><br>"
+                f"{summary.path}<br>{summary.bytes / 1e6:.1f} MB · {summary.rows} audit rows<br>"
+                f"SHA-256 <tt>{summary.sha256}</tt><br>"
+                + (f"Audit head <tt>{summary.anchor}</tt><br><br>Keep the head with the backup's record, outside the "
+                   "workspace: the live log must go on holding that row." if ok else
+                   f"<br>{summary.problem}.<br>The copy is kept as evidence; investigate the workspace."),
+                QMessageBox.StandardButton.Close, self)  # fmt: skip
+            box.setTextFormat(Qt.TextFormat.RichText)
+            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            box.open()
+            self._dialogs["backup"] = box
+
+        def failed(exc: BaseException, details: str = "") -> None:
+            self.statusBar().clearMessage()
+            self.show_error(exc, details)
+
+        self.runner.submit(self.session.backup, target, name="backup", on_done=done, on_error=failed)
 
     def open_settings(self) -> QWidget:
         from chequeverify.gui.settings import ThresholdsDialog

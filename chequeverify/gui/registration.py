@@ -46,6 +46,7 @@ from chequeverify.errors import ChequeVerifyError
 from chequeverify.gui import confirm, icons, theme
 from chequeverify.gui.errors import ShowsJobErrors, show_error
 from chequeverify.gui.qtimage import grey_to_qimage, qimage_to_grey
+from chequeverify.gui.settings import effect_html
 from chequeverify.gui.viewer import ChequeViewer
 from chequeverify.gui.widgets import EmptyState, Panel, SignatureTile
 from chequeverify.gui.workers import Runner
@@ -87,6 +88,10 @@ def _save_account(session, number: str, mandate: str | None, status: str | None,
     return info
 
 
+#: a settings change's kind, in the account list's words ("mandate change waiting")
+CHANGE_KINDS = {"mandate": "mandate change", "account_status": "status change", "signatory": "signatory change"}
+
+
 def waiting_change_html(change, *, me: str = "") -> str:
     """One settings change waiting for a second supervisor, in words: what, who, when, why (rich text)."""
     who = "you" if me and change.requested_by.lower() == me.lower() else html.escape(change.requested_by, quote=False)
@@ -95,7 +100,16 @@ def waiting_change_html(change, *, me: str = "") -> str:
             f"asked by {who} at {theme.when(change.requested_at)}{reason}</span>")  # fmt: skip
 
 
-def change_consequence(change) -> str:
+def effect_words(effect) -> str:
+    """A thresholds change's effect on recent cheques, as a sentence (for the confirmation); "" for none."""
+    if effect is None or not effect.cheques:
+        return ""
+    return (f"Of the last {effect.cheques} cheques, {effect.now_accepted} would now be accepted without a person "
+            f"looking at them; {effect.people_rejected_now_accepted} of them are cheques people rejected. "
+            f"{effect.no_longer_rejected} rejected would no longer be rejected.")  # fmt: skip
+
+
+def change_consequence(change, effect=None) -> str:
     """What approving a settings change does, in words (for the confirmation)."""
     if change.kind == "thresholds":
         then = "Every cheque verified from now on is decided with the new thresholds."
@@ -104,8 +118,9 @@ def change_consequence(change) -> str:
     else:
         then = f"Cheques on account {change.account} can be accepted and paid again."
     reason = f": “{change.reason}”" if change.reason else " (no reason given)"
+    effect = effect_words(effect)
     return (f"{change.summary}\n\nAsked by {change.requested_by} at {theme.when(change.requested_at)}{reason}."
-            f"\n\nApproving puts it in force at once. {then}")  # fmt: skip
+            + (f"\n\n{effect}" if effect else "") + f"\n\nApproving puts it in force at once. {then}")  # fmt: skip
 
 
 #: fewer specimens than this get advice to enrol more (with one, the model refers most genuine cheques)
@@ -140,7 +155,15 @@ def _load_pending(session, with_overrides: bool):
             cheques[o.cheque_id] = _override_evidence(session.get_cheque(o.cheque_id))
         except ChequeVerifyError as exc:
             cheques[o.cheque_id] = OverrideEvidence(None, None, (), (), (), error=str(exc))
-    return refs, _ref_images(refs), overrides, cheques, approved, changes
+    # a thresholds change's effect on recent cheques, computed now: the checker sees what its maker saw
+    effects = {}
+    for c in changes:
+        if c.kind == "thresholds":
+            try:
+                effects[c.id] = session.thresholds_change_effect(c.id)
+            except ChequeVerifyError:
+                effects[c.id] = None  # the summary still says what the change is
+    return refs, _ref_images(refs), overrides, cheques, approved, changes, effects
 
 
 @dataclass
@@ -645,10 +668,18 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         self.account_list.clear()
         for a in accounts:
             pending = f" · {a.pending_references} pending" if a.pending_references else ""
-            item = QListWidgetItem(f"{a.number}\n{a.holder} · {a.signatories} signator{'y' if a.signatories == 1 else 'ies'}"
+            waiting = tuple(getattr(a, "pending_changes", ()) or ())
+            # a change waiting for a second supervisor is marked, so a supervisor sees it before opening the account
+            flag = f"   ·   {CHANGE_KINDS.get(waiting[0].kind, 'change') if len(waiting) == 1 else 'changes'} waiting" \
+                if waiting else ""  # fmt: skip
+            item = QListWidgetItem(f"{a.number}{flag}\n{a.holder} · {a.signatories} signator{'y' if a.signatories == 1 else 'ies'}"
                                    f"{pending}{' · watch-list' if a.watchlist else ''}")  # fmt: skip
             item.setData(Qt.ItemDataRole.UserRole, a.number)
             item.setSizeHint(QSize(200, 46))
+            if waiting:
+                item.setBackground(theme.tint("referred"))
+                item.setToolTip("Waiting for a second supervisor (not in force yet):\n"
+                                + "\n".join(f"• {c.summary} — asked by {c.requested_by}" for c in waiting))  # fmt: skip
             self.account_list.addItem(item)
             if a.number == current:
                 self.account_list.setCurrentItem(item)
@@ -1002,14 +1033,17 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         self._evidence: dict[int, OverrideEvidence] = {}
         #: the settings changes shown, by id (for the confirmation)
         self._changes: dict[int, object] = {}
+        #: the effect on recent cheques of each thresholds change shown, by id (None: not computed)
+        self._effects: dict[int, object] = {}
 
     def refresh_pending(self) -> None:
         self._submit(_load_pending, self.session, "approve_override" in self.rights, name="reg-pending",
                            on_done=self._pending_loaded)  # fmt: skip
 
     def _pending_loaded(self, result) -> None:
-        refs, images, overrides, cheques, approved, changes = result
+        refs, images, overrides, cheques, approved, changes, effects = result
         self._changes = {c.id: c for c in changes}
+        self._effects = dict(effects)
         self.images.update(images)
         self._evidence = dict(cheques)
         # keep what is typed in rows still pending; forget the notes of rows that are gone
@@ -1079,6 +1113,12 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
             title = f"<b>{html.escape(kind, quote=False)}</b> — change {c.id}<br>{html.escape(c.summary, quote=False)}"
             reason = f"“{html.escape(c.reason, quote=False)}”" if c.reason else "no reason given"
             sub = f"{reason} · asked by {html.escape(c.requested_by, quote=False)} at {theme.when(c.requested_at)}"
+            effect = effects.get(c.id)
+            if effect is not None:
+                against = ("what the model decided with the rows per number of references"
+                           if effect.compared_with == "model decisions" else "the thresholds in force")  # fmt: skip
+                sub += "<br>" + effect_html(effect.cheques, effect.after, effect.before, against,
+                                            effect.people_rejected_now_accepted, lead="with this change")  # fmt: skip
             if mine:
                 sub += (f"<br><span style='color:{theme.REFER}; font-weight:600'>You asked for this — another "
                         "supervisor must approve it.</span>")  # fmt: skip
@@ -1203,20 +1243,28 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         approve.setObjectName("Accept")
         refuse = QPushButton("Refuse")
         refuse.setObjectName("Reject")
-        if kind == "change":
-            # refusing (or, for its maker, withdrawing) a settings change needs a reason: the button waits for one
-            if own:
-                approve.setVisible(False)
-                refuse.setText("Withdraw")
-                refuse.setObjectName("")
-                placeholder = "Reason (required to withdraw)"
-                note.setToolTip("Why you withdraw your change (kept in the audit log).")
-            else:
-                placeholder = "Note (required to refuse)"
-                approve.setToolTip("Put this change in force now. You are asked to confirm.")
+        if kind == "change" and own:
+            # its maker may withdraw a settings change (with a reason), not approve it
+            approve.setVisible(False)
+            refuse.setText("Withdraw")
+            refuse.setObjectName("")
+            placeholder = "Reason (required to withdraw)"
+            note.setToolTip("Why you withdraw your change (kept in the audit log).")
             note.setPlaceholderText(placeholder)
             note.setMinimumWidth(note.fontMetrics().horizontalAdvance(placeholder) + 28)
-            hint = "Give a reason in the note first." if not own else "Give a reason first."
+        elif own:
+            for w in (note, approve, refuse):
+                w.setEnabled(False)
+            approve.setToolTip("You made this change: a second supervisor must review it.")
+            refuse.setToolTip(approve.toolTip())
+        elif kind == "change":
+            approve.setToolTip("Put this change in force now. You are asked to confirm.")
+        elif kind == "override":
+            approve.setToolTip("Make the clerk's decision final: the cheque will be paid. You are asked to confirm.")
+        if kind == "change" or not own:
+            # a refusal (or a withdrawal) always needs a reason: the maker and the auditors read it. The button
+            # waits for one, whatever is refused
+            hint = "Give a reason first." if own else "Give a reason in the note first."
 
             def need_reason(text: str, b=refuse, h=hint) -> None:
                 b.setEnabled(bool(text.strip()))
@@ -1224,13 +1272,6 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
 
             note.textChanged.connect(need_reason)
             need_reason(note.text())
-        elif own:
-            for w in (note, approve, refuse):
-                w.setEnabled(False)
-            approve.setToolTip("You made this change: a second supervisor must review it.")
-            refuse.setToolTip(approve.toolTip())
-        elif kind == "override":
-            approve.setToolTip("Make the clerk's decision final: the cheque will be paid. You are asked to confirm.")
         approve.clicked.connect(lambda: self.review(kind, ident, True, note.text()))
         refuse.clicked.connect(lambda: self.review(kind, ident, False, note.text()))
         lay.addWidget(note, 0, Qt.AlignmentFlag.AlignTop if evidence is not None else Qt.AlignmentFlag.AlignVCenter)
@@ -1271,7 +1312,8 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
         if change is None:
             return False
         return confirm.ask(self, "Approve the settings change", f"Put change {change_id} in force now?",
-                           change_consequence(change), action="Approve and apply")  # fmt: skip
+                           change_consequence(change, getattr(self, "_effects", {}).get(change_id)),
+                           action="Approve and apply")  # fmt: skip
 
     def review(self, kind: str, ident: int, approve: bool, note: str) -> None:
         note = note.strip()

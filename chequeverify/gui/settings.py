@@ -68,13 +68,64 @@ def by_references(info) -> tuple[tuple[int, float, float], ...]:
     return tuple(getattr(info, "by_references", ()) or ())
 
 
+def rows_in_force(info) -> tuple[tuple[int, float, float], ...]:
+    """The ``(K, accept, reject)`` rows deciding signatories now: the model's, or the workspace's own (empty
+    while one pair decides every signatory)."""
+    if info.source == "workspace":
+        return tuple(getattr(info, "workspace_by_references", ()) or ())
+    return by_references(info)
+
+
 def per_k(info) -> bool:
-    """Whether the thresholds in force are the model's, one pair per number of references."""
-    return info.source == "model" and bool(by_references(info))
+    """Whether the thresholds in force are one pair per number of references (the model's or the workspace's)."""
+    return bool(rows_in_force(info))
+
+
+def moved_rows(info, accept_by: float, reject_by: float) -> tuple[tuple[int, float, float], ...]:
+    """The rows in force with every accept moved by ``accept_by`` and every reject by ``reject_by`` (a value
+    not moved stays exactly as it is)."""
+    return tuple((k, round(a + accept_by, 6) if accept_by else a, round(r + reject_by, 6) if reject_by else r)
+                 for k, a, r in rows_in_force(info))  # fmt: skip
+
+
+def loosened_rows(info, rows) -> list[str]:
+    """In words, where the proposed ``rows`` are lower than the rows in force (empty: not looser)."""
+    now = rows_in_force(info)
+    all_ks = [r[0] for r in now]
+    out = []
+    for what, col in (("accept", 1), ("reject", 2)):
+        lower = [(old[0], old[col], new[col]) for old, new in zip(now, rows) if new[col] < old[col] - 1e-9]
+        if lower:
+            steps = ", ".join(f"K = {k}: {a:.3f} → {b:.3f}" for k, a, b in lower)
+            out.append(f"{what} goes down for signatories with {specimen_ranges([k for k, _, _ in lower], all_ks)} "
+                       f"({steps})")  # fmt: skip
+    return out
+
+
+def effect_html(cheques: int, after: dict[str, int], before: dict[str, int], against: str,
+                people_rejected: int, *, lead: str = "with this pair for every signatory") -> str:  # fmt: skip
+    """A proposal's effect on the recent cheques (rich text): the counts after it, each with its change, and the
+    cheques people rejected that would now be accepted. Shown to the maker (the dialog) and to the checker."""
+    if not cheques:
+        return f"<span style='color:{theme.MUTED}'>No recent scores to preview.</span>"
+
+    def cell(d: str) -> str:
+        colour = theme.decision_colour(d).name()
+        delta = after[d] - before[d]
+        change = f" <span style='color:{theme.MUTED}'>({'+' if delta > 0 else ''}{delta})</span>" if delta else ""
+        return f"<span style='color:{colour}; font-weight:600'>{after[d]} {d.lower()}</span>{change}"
+
+    wrong = ""
+    if people_rejected:
+        wrong = (f"<br><span style='color:{theme.REJECT}'>{people_rejected} cheque{'s' if people_rejected != 1 else ''}"
+                 " a person rejected would now be accepted.</span>")  # fmt: skip
+    return (f"Of the last {cheques} cheque{'s' if cheques != 1 else ''}, {lead}: {cell('ACCEPT')}, "
+            f"{cell('REFER')}, {cell('REJECT')}<br><span style='color:{theme.MUTED}'>(changes against {against})"
+            f"</span>{wrong}")  # fmt: skip
 
 
 def loosened_for(info, accept: float, reject: float) -> list[str]:
-    """In words, where ``accept`` / ``reject`` are lower than the thresholds in force (empty: not looser)."""
+    """In words, where the pair ``accept`` / ``reject`` is lower than the thresholds in force (empty: not looser)."""
     out = []
     if per_k(info):
         rows = by_references(info)
@@ -290,12 +341,14 @@ class ThresholdsDialog(QDialog):
     is emitted either way (with the thresholds in force); ``outcome`` says
     which happened, and a change that waits is shown (also on opening).
 
-    While the model's own thresholds are in force (``source == "model"``)
-    each signatory is decided by the model's pair for its number of
-    references K: the dialog shows that table, draws it as bands, and
-    compares a proposal with what the model actually decided (the history
-    does not say each cheque's K). A pair saved here replaces the table for
-    every K. Saving looser thresholds needs an explicit confirmation.
+    While thresholds per number of references K are in force (the
+    model's, or the workspace's own made here) each signatory is decided by
+    the pair of its row: the dialog shows that table, draws it as bands, and
+    compares a proposal with what was actually decided (the history does
+    not say each cheque's K). The two values then *move* the rows: raising
+    accept raises every row's accept and leaves the rejects as they are, so
+    a stricter edit stays stricter for every K (and applies at once).
+    Saving looser thresholds needs an explicit confirmation.
     """
 
     saved = Signal(object)
@@ -309,6 +362,10 @@ class ThresholdsDialog(QDialog):
         self.runner = runner
         self.info = None
         self.history = None
+        #: what the two spin boxes showed on loading (the thresholds in force, as rounded for the boxes)
+        self._start = (0.0, 0.0)
+        #: the table's accept / reject cells, by (K, column): they show the proposed value beside the one in force
+        self._cells: dict[tuple[int, int], QLabel] = {}
         #: the id of the change the last save asked for (it waits for a second supervisor)
         self._just_asked: int | None = None
         room = self.screen().availableGeometry() if self.screen() is not None else None
@@ -443,6 +500,7 @@ class ThresholdsDialog(QDialog):
             s.blockSignals(True)
             s.setValue(v)
             s.blockSignals(False)
+        self._start = self.proposed()
         self.adapt.blockSignals(True)
         self.adapt.setChecked(i.adapt_per_signatory)
         self.adapt.blockSignals(False)
@@ -450,25 +508,30 @@ class ThresholdsDialog(QDialog):
         self.waiting.setText(waiting_text(pending, just_asked=pending.id == self._just_asked,
                                           in_force=self._in_force_words(i)) if pending is not None else "")  # fmt: skip
         self.waiting.setVisible(pending is not None)
-        rows = by_references(i)
-        self._fill_table(rows)
+        rows = rows_in_force(i)
+        self._fill_table(rows or by_references(i))
         self.reset_button.setEnabled(i.source == "workspace")
         if self.history is not None:
-            self.histogram.set_data(self.history.scores, self.history.final, (i.accept, i.reject),
-                                    rows if per_k(i) else ())  # fmt: skip
+            self.histogram.set_data(self.history.scores, self.history.final, (i.accept, i.reject), rows)
         if per_k(i):
-            self.legend.setText("Bars: cheques by score, coloured by what the proposed thresholds would decide. "
-                                "Solid lines: the proposed pair (drag them). Shaded bands: the model's thresholds "
-                                "in force, from the lowest to the highest over the numbers of references. Ticks "
-                                "under the axis: cheques a person finally accepted (green) or rejected (red).")  # fmt: skip
+            whose = "the model's" if i.source == "model" else "the workspace's"
+            self.table_panel.title.setText(f"{whose.capitalize()} thresholds by number of references".upper())
+            self.legend.setText("Bars: cheques by score, coloured by what the proposed pooled pair would decide. "
+                                "Solid lines: the proposed pair (drag them). Shaded bands: the thresholds in force, "
+                                "from the lowest to the highest over the numbers of references. Ticks under the "
+                                "axis: cheques a person finally accepted (green) or rejected (red).")  # fmt: skip
+            made = (f"model {i.model_id}'s own" if i.source == "model" else
+                    f"the workspace's, set by {i.changed_by} at {theme.when(i.changed_at)}")  # fmt: skip
             self.source.setText(
-                f"In force: the thresholds of model {i.model_id}, one pair per number of references K a signatory "
-                "has (table above). <b>Saving here replaces them for every K</b>: every signatory, however many "
-                f"specimens it has, is then decided by the same two numbers. (Pooled over all K: accept "
-                f"{i.model_accept:.3f}, reject {i.model_reject:.3f}.)")  # fmt: skip
+                f"In force: one pair per number of references K a signatory has ({made}; table above). "
+                f"<b>The two values move every row by the same amount</b>: raising accept raises each K's accept "
+                f"and leaves the reject thresholds as they are. (Pooled over all K: accept {i.accept:.3f}, "
+                f"reject {i.reject:.3f}.)")  # fmt: skip
             self.table_note.setText(f"<span style='color:{theme.MUTED}'>A signatory with K specimens is decided by "
-                                    "the row of the largest K not above it. These rows are in force now.</span>")  # fmt: skip
+                                    "the row of the largest K not above it. These rows are in force now; a value "
+                                    "you move shows its new value after the arrow.</span>")  # fmt: skip
         elif i.source == "model":
+            self.table_panel.title.setText("The model's thresholds by number of references".upper())
             self.legend.setText("Bars: cheques by score, coloured by what the proposed thresholds would decide. "
                                 "Solid lines: the proposed pair (drag them); dashed: the model's pooled pair. Ticks "
                                 "under the axis: cheques a person finally accepted (green) or rejected (red).")  # fmt: skip
@@ -476,6 +539,7 @@ class ThresholdsDialog(QDialog):
                                 f"references a signatory has (pooled: accept {i.accept:.3f}, reject {i.reject:.3f}). "
                                 "<b>Saving sets one pair for every signatory</b>, replacing them.")  # fmt: skip
         else:
+            self.table_panel.title.setText("The model's thresholds by number of references".upper())
             self.legend.setText("Bars: cheques by score, coloured by what the proposed thresholds would decide. "
                                 "Solid lines: the proposed pair (drag them); dashed: the pair in force. Ticks under "
                                 "the axis: cheques a person finally accepted (green) or rejected (red).")  # fmt: skip
@@ -486,6 +550,7 @@ class ThresholdsDialog(QDialog):
                                     "is: “Back to the model's thresholds” brings them back.</span>")  # fmt: skip
 
     def _fill_table(self, rows) -> None:
+        self._cells = {}
         while self.table.count():
             w = self.table.takeAt(0).widget()
             if w is not None:
@@ -506,6 +571,8 @@ class ThresholdsDialog(QDialog):
                 cell.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 cell.setStyleSheet(f"color: {colour};" + (" font-weight: 600;" if r == 0 else ""))
                 self.table.addWidget(cell, r, c)
+                if r:
+                    self._cells[(k, r)] = cell
         self.table.setColumnStretch(len(rows) + 1, 1)
 
     def _dragged(self, which: str, value: float) -> None:
@@ -514,10 +581,25 @@ class ThresholdsDialog(QDialog):
     def proposed(self) -> tuple[float, float]:
         return self.accept_spin.value(), self.reject_spin.value()
 
+    def moved_by(self) -> tuple[float, float]:
+        """How far the accept and the reject box were moved from the thresholds in force (0.0: not touched)."""
+        (accept, reject), (a0, r0) = self.proposed(), self._start
+        return (accept - a0 if abs(accept - a0) > 1e-9 else 0.0), (reject - r0 if abs(reject - r0) > 1e-9 else 0.0)
+
+    def proposed_rows(self) -> tuple[tuple[int, float, float], ...]:
+        """With rows per K in force: those rows, moved as the two boxes were (empty otherwise)."""
+        return moved_rows(self.info, *self.moved_by()) if per_k(self.info) else ()
+
+    def proposed_change(self) -> tuple[float, float]:
+        """The pair to save: a value not touched stays exactly the one in force (the boxes round to 0.001)."""
+        (da, dr), (accept, reject) = self.moved_by(), self.proposed()
+        if per_k(self.info):  # the pooled pair beside the rows moves with them
+            return self.info.accept + da, self.info.reject + dr
+        return (accept if da else self.info.accept), (reject if dr else self.info.reject)
+
     def thresholds_changed(self) -> bool:
         """Whether the proposed pair differs from what was loaded (else Save only changes adaptation)."""
-        accept, reject = self.proposed()
-        return abs(accept - self.info.accept) > 1e-9 or abs(reject - self.info.reject) > 1e-9
+        return self.moved_by() != (0.0, 0.0)
 
     def in_force_zones(self) -> list[str]:
         """What the thresholds in force decide for each recent score.
@@ -526,7 +608,7 @@ class ThresholdsDialog(QDialog):
         each cheque's K), so the model's recorded decisions stand for them.
         """
         scores = self.history.scores
-        if self.info.source == "model" and len(self.history.decisions) == len(scores):
+        if (self.info.source == "model" or per_k(self.info)) and len(self.history.decisions) == len(scores):
             return ["" if not math.isfinite(float(x)) else str(d) for x, d in zip(scores, self.history.decisions)]
         return zones(scores, self.info.accept, self.info.reject)
 
@@ -555,36 +637,27 @@ class ThresholdsDialog(QDialog):
         self.save_button.setEnabled(valid and dirty)
         if dirty:  # a new proposal: what the last save did no longer describes it
             self.outcome.setVisible(False)
+        for (k, a, r), (_, a2, r2) in zip(rows_in_force(self.info), self.proposed_rows()):
+            for col, was, new in ((1, a, a2), (2, r, r2)):
+                if (k, col) in self._cells:
+                    self._cells[(k, col)].setText(f"{was:.3f}" if new == was else f"{was:.3f} → {new:.3f}")
         scores = self.history.scores
         new_z, old_z = zones(scores, accept, reject), self.in_force_zones()
-        n = sum(1 for z in new_z if z)
-        if not n:
-            self.effect.setText("<span style='color:%s'>No recent scores to preview.</span>" % theme.MUTED)
-            return
         new = {d: new_z.count(d) for d in ("ACCEPT", "REFER", "REJECT")}
         old = {d: old_z.count(d) for d in ("ACCEPT", "REFER", "REJECT")}
-
-        def cell(d: str) -> str:
-            colour = theme.decision_colour(d).name()
-            delta = new[d] - old[d]
-            change = f" <span style='color:{theme.MUTED}'>({'+' if delta > 0 else ''}{delta})</span>" if delta else ""
-            return f"<span style='color:{colour}; font-weight:600'>{new[d]} {d.lower()}</span>{change}"
-
-        against = ("what the model decided with its thresholds per number of references"
-                   if self.info.source == "model" else "the thresholds in force")  # fmt: skip
-        wrong = ""
-        fa = self.consequences()["people_rejected_now_accepted"]
-        if fa:
-            wrong = (f"<br><span style='color:{theme.REJECT}'>{fa} cheque{'s' if fa != 1 else ''} a person "
-                     "rejected would now be accepted.</span>")  # fmt: skip
-        self.effect.setText(f"Of the last {n} cheques, with this pair for every signatory: {cell('ACCEPT')}, "
-                            f"{cell('REFER')}, {cell('REJECT')}<br><span style='color:{theme.MUTED}'>(changes "
-                            f"against {against})</span>{wrong}")  # fmt: skip
+        if self.info.source == "model":
+            against = "what the model decided with its thresholds per number of references"
+        else:
+            against = "what was decided with the rows in force" if per_k(self.info) else "the thresholds in force"
+        self.effect.setText(effect_html(sum(1 for z in new_z if z), new, old, against,
+                                        self.consequences()["people_rejected_now_accepted"],
+                                        lead="by the proposed pair pooled over K" if per_k(self.info) else
+                                        "with this pair for every signatory"))  # fmt: skip
 
     def confirm_loosening(self) -> bool:
         """True when the proposal is not looser than what is in force, or the supervisor confirms it."""
-        accept, reject = self.proposed()
-        where = loosened_for(self.info, accept, reject)
+        accept, reject = self.proposed_change()
+        where = loosened_rows(self.info, self.proposed_rows()) if per_k(self.info) else loosened_for(self.info, accept, reject)
         if not where:
             return True
         c = self.consequences()
@@ -595,7 +668,7 @@ class ThresholdsDialog(QDialog):
                          f"looking at them; {c['people_rejected_now_accepted']} of them are cheques people "
                          f"rejected. {c['no_longer_rejected']} the model rejected would no longer be rejected.")  # fmt: skip
         if per_k(self.info):
-            lines.append("The pair replaces the model's thresholds for every number of references.")
+            lines.append("Each number of references keeps its own pair: every row moves by the same amount.")
         rejected = c["people_rejected_now_accepted"]
         lines.append("Looser thresholds do not apply at once: the change waits for a second supervisor's approval, "
                      "and the thresholds in force stay until then.")  # fmt: skip
@@ -605,17 +678,19 @@ class ThresholdsDialog(QDialog):
                            action="Ask for looser thresholds")  # fmt: skip
 
     def save(self) -> None:
-        accept, reject = self.proposed()
         adapt = self.adapt.isChecked()
         change = self.thresholds_changed()
         if change and not self.confirm_loosening():
             return
         self.save_button.setEnabled(False)
-        # only adaptation toggled: leave the thresholds alone (saving the pair would replace the model's per-K ones)
-        a, r = (accept, reject) if change else (None, None)
+        # only adaptation toggled: leave the thresholds alone. Rows per K in force: save them moved, never one
+        # pair in their place (a pair would lower some row's reject when only accept was raised)
+        a, r = self.proposed_change() if change else (None, None)
+        rows = self.proposed_rows() if change and per_k(self.info) else None
         reason = self.reason.text().strip()
         before = self._waiting_id()
-        self.runner.submit(lambda s: s.set_thresholds(a, r, adapt_per_signatory=adapt, reason=reason), self.session,
+        self.runner.submit(lambda s: s.set_thresholds(a, r, by_references=rows, adapt_per_signatory=adapt,
+                                                      reason=reason), self.session,
                            name="thresholds-save", on_done=lambda info: self._saved(info, before),
                            on_error=self._failed)  # fmt: skip
 
@@ -648,7 +723,8 @@ class ThresholdsDialog(QDialog):
     def _in_force_words(info) -> str:
         adapt = "adapted to each signatory" if info.adapt_per_signatory else "no per-signatory adaptation"
         if per_k(info):
-            return f"the model's thresholds per number of references (table above), {adapt}"
+            whose = "the model's" if info.source == "model" else "the workspace's"
+            return f"{whose} thresholds per number of references (table above), {adapt}"
         if info.source == "model":
             return f"the model's thresholds (accept {info.accept:.3f}, reject {info.reject:.3f}), {adapt}"
         return f"accept {info.accept:.3f}, reject {info.reject:.3f} for every signatory, {adapt}"

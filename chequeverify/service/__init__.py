@@ -18,11 +18,13 @@ subclasses; each method's docstring says which.
 
 from chequeverify.policy import Decision
 from chequeverify.service.types import (
+    AUDIT_EVENT_KINDS,
     ROLES,
     AccountDetail,
     AccountInfo,
     AuditCheck,
     AuditEvent,
+    BackupSummary,
     Box,
     Candidate,
     ChequeReading,
@@ -37,10 +39,12 @@ from chequeverify.service.types import (
     ReferenceCheck,
     ReferenceInfo,
     ReferenceScore,
+    RestoreSummary,
     ScoreHistory,
     SignatoryInfo,
     SignatoryScore,
     ThresholdInfo,
+    ThresholdsEffect,
     UserInfo,
     Verification,
     WatchlistHit,
@@ -48,8 +52,8 @@ from chequeverify.service.types import (
 from chequeverify.service.workspace import ROLE_RIGHTS, Session, Workspace
 
 __all__ = [
-    "ROLES", "ROLE_RIGHTS", "AccountDetail", "AccountInfo", "AuditCheck", "AuditEvent", "Box", "Candidate",
+    "AUDIT_EVENT_KINDS", "ROLES", "ROLE_RIGHTS", "AccountDetail", "AccountInfo", "AuditCheck", "AuditEvent", "BackupSummary", "Box", "Candidate",
     "ChequeReading", "ChequeRecord", "ClerkDecision", "Decision", "ExportSummary", "Identification", "Located",
-    "MandateCheck", "PendingChange", "ReEmbedSummary", "ReferenceCheck", "ReferenceInfo", "ReferenceScore", "ScoreHistory", "Session",
-    "SignatoryInfo", "SignatoryScore", "ThresholdInfo", "UserInfo", "Verification", "WatchlistHit", "Workspace",
+    "MandateCheck", "PendingChange", "ReEmbedSummary", "ReferenceCheck", "ReferenceInfo", "ReferenceScore", "RestoreSummary", "ScoreHistory", "Session",
+    "SignatoryInfo", "SignatoryScore", "ThresholdInfo", "ThresholdsEffect", "UserInfo", "Verification", "WatchlistHit", "Workspace",
 ]  # fmt: skip

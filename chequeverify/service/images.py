@@ -70,6 +70,15 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file, read in 1 MB blocks (a workspace copy may be gigabytes)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def image_fingerprint(image: Image.Image | np.ndarray) -> str:
     """SHA-256 of an in-memory image's pixels, mode and size (stands in for a file hash)."""
     if isinstance(image, np.ndarray):

@@ -32,6 +32,19 @@ Box = tuple[int, int, int, int]
 #: roles, from least to most privileged in the bank's sense (they are not nested: see ``ROLE_RIGHTS``)
 ROLES = ("clerk", "supervisor", "admin")
 
+#: every kind of audit event the service writes, grouped as the audit window lists them
+AUDIT_EVENT_KINDS = (
+    "workspace_initialised", "login", "login_failed", "logout", "permission_denied",
+    "user_added", "user_enabled", "user_disabled", "password_changed",
+    "account_added", "account_status_changed", "mandate_changed", "signatory_added", "signatory_changed",
+    "reference_added", "reference_approved", "reference_refused", "reference_retirement_requested",
+    "reference_retired", "reference_retirement_refused", "references_reembedded",
+    "verified", "identified", "decided", "overridden", "override_requested", "override_approved", "override_refused",
+    "thresholds_changed", "thresholds_reset", "change_requested", "change_approved", "change_refused",
+    "change_withdrawn",
+    "export", "audit_checked", "backup", "restored",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class UserInfo:
@@ -87,7 +100,8 @@ class AccountInfo:
     pending_references: int
     created_at: str
     created_by: str | None = None
-    #: changes to this account waiting for a second supervisor (filled when one account is asked for)
+    #: changes to this account waiting for a second supervisor (filled by ``list_accounts`` and when one
+    #: account is asked for)
     pending_changes: tuple[PendingChange, ...] = ()
 
 
@@ -219,13 +233,22 @@ class ThresholdInfo:
     #: the model's own thresholds per number of references, ``(K, accept, reject)`` rows; while ``source`` is
     #: ``model`` a signatory with k active references is decided by the row of the largest K ≤ k
     by_references: tuple[tuple[int, float, float], ...] = ()
+    #: a supervisor's own thresholds per number of references, ``(K, accept, reject)`` rows (``source`` is
+    #: ``workspace``; made from the rows in force, one value changed at a time). Empty while one workspace
+    #: pair decides every signatory; ``accept`` / ``reject`` are then only the pooled pair shown beside them
+    workspace_by_references: tuple[tuple[int, float, float], ...] = ()
+
+    def rows_in_force(self) -> tuple[tuple[int, float, float], ...]:
+        """The ``(K, accept, reject)`` rows deciding signatories now; empty when one pair decides them all."""
+        return self.workspace_by_references if self.source == "workspace" else self.by_references
 
     def for_references(self, k: int) -> tuple[float, float]:
         """``(accept, reject)`` in force for a signatory with ``k`` active references."""
-        if self.source != "model" or not self.by_references:
+        rows = self.rows_in_force()
+        if not rows:
             return self.accept, self.reject
-        rows = [r for r in self.by_references if r[0] <= k] or [self.by_references[0]]
-        return rows[-1][1], rows[-1][2]
+        below = [r for r in rows if r[0] <= k] or [rows[0]]
+        return below[-1][1], below[-1][2]
 
 
 @dataclass(frozen=True)
@@ -521,6 +544,46 @@ class AuditCheck:
 
 
 @dataclass(frozen=True)
+class BackupSummary:
+    """A backup written by :meth:`Session.backup`: a workspace folder of its own.
+
+    ``path``: the database file in it (open it with ``--workspace`` on its
+    folder, or copy it back to restore); ``sha256`` and ``bytes`` of that
+    file; ``rows`` and ``anchor`` (``SEQ:HASH``): the audit log in the copy,
+    checked there; ``chain_ok`` False with ``problem`` when the copy's audit
+    chain does not verify (the copy is kept: it is evidence).
+    """
+
+    folder: Path
+    path: Path
+    bytes: int
+    sha256: str
+    rows: int
+    anchor: str | None
+    chain_ok: bool = True
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class RestoreSummary:
+    """A workspace put back to a backup by :meth:`Session.restore`.
+
+    ``backup_anchor``: the backup's audit head, which the restored log now
+    ends at before the ``restored`` event; ``replaced_anchor``: the head of
+    the log that was replaced; ``kept``: where the replaced state was kept
+    (a backup beside the workspace folder) and ``kept_sha256`` its hash.
+    """
+
+    source: Path
+    sha256: str
+    backup_anchor: str | None
+    replaced_anchor: str | None
+    kept: Path
+    kept_sha256: str
+    migrations: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class ExportSummary:
     """An audit report written by :meth:`Session.export`.
 
@@ -550,6 +613,28 @@ class ScoreHistory:
     final: tuple[Decision | None, ...]
     accept: float
     reject: float
+
+
+@dataclass(frozen=True)
+class ThresholdsEffect:
+    """What a thresholds change would have done to recent cheques (what its maker saw before asking).
+
+    ``cheques``: recent cheques with a score; ``before`` / ``after``:
+    ``{"ACCEPT": n, "REFER": n, "REJECT": n}`` with what is in force (the
+    model's recorded decisions while rows per number of references decide)
+    and with the change's pair; ``now_accepted``: cheques accepted after
+    that were not before, ``people_rejected_now_accepted`` of them a person
+    rejected; ``no_longer_rejected``: REJECTs that would not be.
+    """
+
+    cheques: int
+    before: dict[str, int]
+    after: dict[str, int]
+    now_accepted: int
+    people_rejected_now_accepted: int
+    no_longer_rejected: int
+    #: the in-force side: ``"model decisions"`` (recorded) or ``"thresholds"`` (recomputed with the pair)
+    compared_with: str
 
 
 @dataclass(frozen=True)

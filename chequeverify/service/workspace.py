@@ -16,6 +16,7 @@ model is loaded once.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -37,6 +38,7 @@ from PIL import Image
 
 from chequeverify import config, policy
 from chequeverify.errors import (
+    AuditTampered,
     AuthenticationFailed,
     InvalidInput,
     MandateError,
@@ -57,6 +59,7 @@ from chequeverify.service.types import (
     AccountInfo,
     AuditCheck,
     AuditEvent,
+    BackupSummary,
     Box,
     Candidate,
     ChequeReading,
@@ -71,10 +74,12 @@ from chequeverify.service.types import (
     ReferenceCheck,
     ReferenceInfo,
     ReferenceScore,
+    RestoreSummary,
     ScoreHistory,
     SignatoryInfo,
     SignatoryScore,
     ThresholdInfo,
+    ThresholdsEffect,
     UserInfo,
     Verification,
     WatchlistHit,
@@ -88,9 +93,9 @@ ROLE_RIGHTS: dict[str, frozenset[str]] = {
     "clerk": frozenset({"view", "read_cheque", "verify", "decide", "identify", "history"}),
     "supervisor": frozenset({
         "view", "read_cheque", "verify", "decide", "identify", "history",
-        "register", "approve", "thresholds", "approve_override", "re_embed", "audit", "export",
+        "register", "approve", "thresholds", "approve_override", "re_embed", "audit", "export", "backup",
     }),  # fmt: skip
-    "admin": frozenset({"view", "users", "audit", "export"}),
+    "admin": frozenset({"view", "users", "audit", "export", "backup", "restore"}),
 }
 
 #: references per signatory (active, pending or retiring), as the issue asks
@@ -281,6 +286,13 @@ class Workspace:
 
     # --- caches -------------------------------------------------------------------
 
+    def _forget_caches(self) -> None:
+        """Drop the reference images and the identification index (after the database was replaced)."""
+        with self._cache_lock:
+            self._image_cache.clear()
+        with self._index_lock:
+            self._index = None
+
     def _reference_image(self, reference_id: int, png: bytes | None = None) -> np.ndarray:
         """A stored reference's image, ``H×W uint8`` read-only, through a small LRU cache (thread-safe)."""
         cache = self._image_cache
@@ -418,7 +430,8 @@ class Session:
                                          details={"action": action, "role": row["role"]})  # fmt: skip
             who = {"register": "a supervisor", "approve": "a supervisor", "thresholds": "a supervisor",
                    "approve_override": "a supervisor", "re_embed": "a supervisor", "users": "an admin",
-                   "audit": "a supervisor or an admin", "export": "a supervisor or an admin"}.get(right, "another role")  # fmt: skip
+                   "audit": "a supervisor or an admin", "export": "a supervisor or an admin",
+                   "backup": "a supervisor or an admin", "restore": "an admin"}.get(right, "another role")  # fmt: skip
             article = "An" if row["role"][0] in "aeiou" else "A"
             raise PermissionDenied(f"{article} {row['role']} may not {action}.", hint=f"This needs {who}.")
         return row
@@ -550,10 +563,16 @@ class Session:
         """Accounts whose number, holder or a signatory's name contains ``search`` (case-insensitive), by number.
 
         ``watchlist``: only watch-list (True) or only real (False) accounts.
+        Each lists its changes waiting for a second supervisor (``pending_changes``).
         """
         self._require("view", "list accounts")
-        return [_account_info(r) for r in self._store.list_accounts(
-            str(search or "").strip(), watchlist=watchlist, status=status, limit=limit, offset=offset)]  # fmt: skip
+        rows = self._store.list_accounts(str(search or "").strip(), watchlist=watchlist, status=status, limit=limit,
+                                         offset=offset)  # fmt: skip
+        waiting: dict[str, list[PendingChange]] = {}
+        for c in self._store.changes():  # few at a time: one query for the whole list
+            if c["account"]:
+                waiting.setdefault(c["account"], []).append(_pending_change(c))
+        return [dataclasses.replace(_account_info(r), pending_changes=tuple(waiting.get(r["number"], ()))) for r in rows]
 
     def get_account(self, number: str) -> AccountDetail:
         """An account with its signatories and their non-retired references. Raises :class:`UnknownAccount`."""
@@ -1349,6 +1368,8 @@ class Session:
         to every signatory alike. ``k``: the signatory's active references.
         """
         if info.source == "workspace":
+            if info.workspace_by_references:
+                return Thresholds(*info.for_references(k)), f"workspace thresholds for {k} reference{'s' * (k != 1)}"
             return global_t, "workspace thresholds"
         t = model.thresholds_for(k)
         return Thresholds(float(t.accept), float(t.reject)), f"model thresholds for {k} reference{'s' * (k != 1)}"
@@ -1375,7 +1396,8 @@ class Session:
         acc = self._store.get_account_by_id(row["account_id"])
         stored = json.loads(row["scores"])
         saved_t = json.loads(row["thresholds"])
-        saved_t["by_references"] = tuple(tuple(r) for r in saved_t.get("by_references", ()))
+        for rows in ("by_references", "workspace_by_references"):
+            saved_t[rows] = tuple(tuple(r) for r in saved_t.get(rows, ()))
         saved_t.pop("pending", None)  # what was in force then; a change waiting then is not part of it
         thresholds = ThresholdInfo(**saved_t)
         sigs = []
@@ -1662,35 +1684,47 @@ class Session:
         if row:
             saved = json.loads(row["value"])
             if saved.get("model_id") == str(model.model_id):
+                own = tuple((int(k), float(a), float(r)) for k, a, r in saved.get("by_references", ()))
                 return ThresholdInfo(saved["accept"], saved["reject"], "workspace", str(model.model_id), model_accept,
                                      model_reject, adapt, row["changed_by"], row["changed_at"], pending=pending,
-                                     by_references=rows)  # fmt: skip
+                                     by_references=rows, workspace_by_references=own)  # fmt: skip
         return ThresholdInfo(model_accept, model_reject, "model", str(model.model_id), model_accept, model_reject, adapt,
                              pending=pending, by_references=rows)  # fmt: skip
 
     def set_thresholds(self, accept: float | None = None, reject: float | None = None, *,
+                       by_references: Sequence[Sequence[float]] | None = None,
                        adapt_per_signatory: bool | None = None, reason: str = "") -> ThresholdInfo:  # fmt: skip
         """Change the global thresholds (for the current model) and/or per-signatory adaptation. Supervisor only.
 
-        A stricter change applies at once. A looser one (a lower accept or
-        reject threshold than the one in force for any number of references,
-        or adaptation turned off) waits for a second supervisor
-        (:meth:`approve_change`); the returned info then has ``pending`` set.
-        Raises :class:`InvalidInput` (not numbers, accept < reject, only one
-        of two thresholds while the model's rows are in force, a change
-        already waiting), :class:`ModelError`.
+        ``accept`` and ``reject`` alone: one pair for every signatory.
+        ``by_references``: ``(K, accept, reject)`` rows instead, one pair
+        per number of references (a signatory with k references is decided
+        by the row of the largest K ≤ k, the first row below it); ``accept``
+        / ``reject`` are then the pooled pair shown beside them (default:
+        the one in force). A stricter change applies at once. A looser one
+        (a lower accept or reject threshold than the one in force for any
+        number of references, or adaptation turned off) waits for a second
+        supervisor (:meth:`approve_change`); the returned info then has
+        ``pending`` set. Raises :class:`InvalidInput` (not numbers, accept <
+        reject, bad rows, only one of two thresholds while rows per number
+        of references are in force, a change already waiting),
+        :class:`ModelError`.
         """
         self._require("thresholds", "change thresholds")
         model = self.workspace.load_model()
         current = self._thresholds_info(model)
-        if (accept is None) != (reject is None) and current.source == "model" and len(current.by_references) > 1:
-            raise InvalidInput(
-                "Give both the accept and the reject threshold: the model's own differ by number of references, "
-                "and a workspace pair replaces them for every signatory.",
-                hint="`chequeverify model` lists the model's rows; `thresholds reset` goes back to them.",
-            )
         payload: dict[str, Any] = {"model_id": str(model.model_id)}
-        if accept is not None or reject is not None:
+        if by_references is not None:
+            payload.update(accept=float(current.accept if accept is None else accept),
+                           reject=float(current.reject if reject is None else reject),
+                           by_references=_threshold_rows(by_references))  # fmt: skip
+        elif (accept is None) != (reject is None) and len(current.rows_in_force()) > 1:
+            raise InvalidInput(
+                "Give both the accept and the reject threshold: those in force differ by number of references, "
+                "and a workspace pair replaces them for every signatory.",
+                hint="`chequeverify thresholds show` lists them; `thresholds reset` goes back to the model's.",
+            )
+        elif accept is not None or reject is not None:
             new = Thresholds(float(current.accept if accept is None else accept),
                              float(current.reject if reject is None else reject))  # fmt: skip
             payload.update(accept=new.accept, reject=new.reject)
@@ -1746,14 +1780,17 @@ class Session:
         if "accept" in payload:
             if payload["accept"] < payload["reject"]:
                 raise InvalidInput("The accept threshold must not be below the reject threshold.")
-            self._store.set_setting(_SETTING_THRESHOLDS, json.dumps(
-                {"model_id": str(model.model_id), "accept": payload["accept"], "reject": payload["reject"]}),
-                changed_by=by)  # fmt: skip
+            saved = {"model_id": str(model.model_id), "accept": payload["accept"], "reject": payload["reject"]}
+            if payload.get("by_references"):
+                saved["by_references"] = payload["by_references"]
+            self._store.set_setting(_SETTING_THRESHOLDS, json.dumps(saved), changed_by=by)
         if "adapt_per_signatory" in payload:
             self._store.set_setting(_SETTING_ADAPT, "1" if payload["adapt_per_signatory"] else "0", changed_by=by)
         to = [payload.get("accept", current.accept), payload.get("reject", current.reject)]
+        rows = {"by_references": {"from": [list(r) for r in current.rows_in_force()], "to": payload["by_references"]}} \
+            if payload.get("by_references") else {}  # fmt: skip
         self._store.append_audit("thresholds_changed", user=by, details={
-            "model_id": str(model.model_id), "from": [current.accept, current.reject], "to": to,
+            "model_id": str(model.model_id), "from": [current.accept, current.reject], "to": to, **rows,
             "adapt_per_signatory": payload.get("adapt_per_signatory", current.adapt_per_signatory), **extra})  # fmt: skip
 
     # --- maker-checker for settings -------------------------------------------------
@@ -1867,6 +1904,36 @@ class Session:
             now = {k: row[k] for k in before}
             return None if now == before else "the signatory's panel or dates were different (changed since)"
         return None
+
+    def thresholds_change_effect(self, change_id: int, limit: int = 500) -> ThresholdsEffect | None:
+        """What a waiting thresholds change would do to the latest ``limit`` cheques, computed now from its
+        payload (the checker sees what its maker saw); None for a change that does not move a threshold
+        (adaptation only, or another kind). Raises :class:`UnknownAccount` (no such change)."""
+        self._require("history", "view scores", subject=f"change {change_id}")
+        row = self._store.get_change(int(change_id)) if str(change_id).strip().isdigit() else None
+        if row is None:
+            raise UnknownAccount(f"There is no change {change_id}.", hint="List them with `chequeverify change pending`.")
+        payload = json.loads(row["payload"])
+        if row["kind"] != "thresholds" or not ("accept" in payload or payload.get("reset")):
+            return None
+        current = self._thresholds_info(self.workspace.load_model())
+        after = _thresholds_after(current, payload)
+        rows = self._store.recent_scores(int(limit), None)
+        scores = [_nan_if_none(r["score"]) for r in rows]
+        # rows per number of references cannot be recomputed (a cheque's K is not kept): their recorded decisions
+        by_model = bool(current.rows_in_force())
+        old = [("" if not math.isfinite(s) else r["model_decision"]) for s, r in zip(scores, rows)] if by_model \
+            else _zones(scores, current.accept, current.reject)  # fmt: skip
+        new = _zones(scores, after.accept, after.reject)
+        final = [r["final"] for r in rows]
+        now_accepted = [i for i, (n, o) in enumerate(zip(new, old)) if n == "ACCEPT" and o and o != "ACCEPT"]
+        return ThresholdsEffect(
+            cheques=sum(1 for z in new if z), before={d: old.count(d) for d in ("ACCEPT", "REFER", "REJECT")},
+            after={d: new.count(d) for d in ("ACCEPT", "REFER", "REJECT")}, now_accepted=len(now_accepted),
+            people_rejected_now_accepted=sum(1 for i in now_accepted if final[i] == "REJECT"),
+            no_longer_rejected=sum(1 for n, o in zip(new, old) if o == "REJECT" and n and n != "REJECT"),
+            compared_with="model decisions" if by_model else "thresholds",
+        )  # fmt: skip
 
     def recent_scores(self, limit: int = 500, *, account: str | None = None) -> ScoreHistory:
         """The latest ``limit`` verification scores (for a histogram beside the thresholds). Raises :class:`ModelError`."""
@@ -1985,6 +2052,12 @@ class Session:
             if to is None or [float(x) for x in to] != [float(saved["accept"]), float(saved["reject"])]:
                 out.append(f"the workspace thresholds (accept {saved['accept']}, reject {saved['reject']}) are not "
                            "the ones the audit log last set")  # fmt: skip
+            else:
+                logged_rows = (details(last).get("by_references") or {}).get("to") or []
+                if [[float(x) for x in r] for r in saved.get("by_references") or []] != \
+                        [[float(x) for x in r] for r in logged_rows]:
+                    out.append("the workspace thresholds per number of references are not the ones the audit log "
+                               "last set")  # fmt: skip
         return out
 
     def export(self, path: str | Path, *, format: str | None = None, since: dt.date | str | None = None,
@@ -2052,6 +2125,116 @@ class Session:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         return ExportSummary(out, fmt, len(report_rows), start, end, account, anchor)
+
+    def backup(self, folder: str | Path) -> BackupSummary:
+        """Copy the whole workspace into ``folder`` (new, or empty): a workspace of its own, checked.
+
+        The copy is one consistent snapshot, taken while others keep working
+        (SQLite's online backup), written as ``folder/workspace.sqlite``
+        beside, synced, checked (integrity and audit chain) and then renamed
+        into place together with its audit event, which records the copy's
+        SHA-256 and the head of its audit log (an anchor: the live log must
+        still hold that row). Restore by copying that file back over the
+        workspace's while no one uses it. Supervisor or admin. Raises
+        :class:`InvalidInput` (the folder is the workspace's, inside it, not
+        empty or its parent missing) and :class:`StorageError` (the copy
+        could not be written or is damaged).
+        """
+        from chequeverify.storage import format_anchor
+
+        self._require("backup", "back up the workspace")
+        out = Path(folder).expanduser()
+        target = out.resolve()
+        live = Path(self.workspace.path).resolve()
+        if target == live or live in target.parents:
+            raise InvalidInput(f"{out} is the workspace folder or inside it; a backup must live elsewhere.",
+                               hint="Choose a folder on another disk or share, e.g. one named by today's date.")  # fmt: skip
+        if target.exists() and not target.is_dir():
+            raise InvalidInput(f"{out} is a file, not a folder.", hint="Give a new folder for the backup.")
+        if target.is_dir() and any(target.iterdir()):
+            raise InvalidInput(f"The folder {out} is not empty; a backup is never written over other files.",
+                               hint="Give a new folder, e.g. one named by today's date.")  # fmt: skip
+        if not target.parent.is_dir():
+            raise InvalidInput(f"The folder {target.parent} does not exist.")
+        made = not target.exists()
+        try:
+            target.mkdir(exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".backup-", suffix=".sqlite", dir=target)
+            os.close(fd)
+            os.unlink(tmp)  # SQLite makes the file itself
+        except OSError as exc:
+            raise InvalidInput(f"Cannot write in {out}: {exc.strerror or exc}.") from exc
+        final = target / DB_NAME
+        try:
+            copy = self._store.copy_to(tmp)
+            chain = copy.chain
+            anchor = format_anchor(chain.head_seq, chain.head_hash) if chain.ok and chain.head_seq else None
+            summary = BackupSummary(target, final, copy.bytes, im.file_sha256(tmp), chain.rows, anchor, chain.ok,
+                                    chain.problem)  # fmt: skip
+            # the event and the file land together, as an export's do
+            with self._store.transaction():
+                self._store.append_audit("backup", user=self._name, subject=target.name, details={
+                    "path": str(final), "bytes": copy.bytes, "sha256": summary.sha256, "rows": chain.rows,
+                    "anchor": anchor, "chain_ok": chain.ok, "problem": chain.problem})  # fmt: skip
+                os.replace(tmp, final)
+        except OSError as exc:
+            raise InvalidInput(f"Cannot write {final}: {exc.strerror or exc}.") from exc
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            if made and not final.exists():
+                with contextlib.suppress(OSError):
+                    target.rmdir()
+        return summary
+
+    def restore(self, folder: str | Path) -> RestoreSummary:
+        """Put the whole workspace back to the backup in ``folder`` (made by :meth:`backup`). Admin.
+
+        The backup is checked first (integrity, schema, audit chain; a backup
+        whose chain does not verify is refused) and then copied over the
+        workspace's content with SQLite's backup, which is safe with the WAL.
+        The state it replaces is first kept as a backup of its own beside the
+        workspace folder (``<folder>.before-restore-<UTC time>``), so that
+        nothing done since the backup is lost, only set aside. The restored
+        log gets a ``restored`` event naming the backup's SHA-256 and head,
+        the head of the log it replaced and where that was kept. Close the
+        app everywhere first; other open sessions would go on from the
+        restored state. Raises :class:`InvalidInput` (no backup there, the
+        workspace itself, or no room to keep the current state) and
+        :class:`StorageError` (a damaged or newer backup).
+        """
+        from chequeverify.storage import format_anchor
+
+        self._require("restore", "restore the workspace from a backup")
+        source = Path(folder).expanduser().resolve()
+        source_db = source / DB_NAME if source.is_dir() else source
+        if not source_db.is_file():
+            raise InvalidInput(f"There is no backup at {folder} (no {DB_NAME} there).",
+                               hint="Give the folder `chequeverify backup` wrote.")  # fmt: skip
+        if source_db == Path(self.workspace.db_path).resolve():
+            raise InvalidInput(f"{folder} is this workspace, not a backup of it.")
+        copy = self._store.check_copy(source_db)
+        if not copy.chain.ok:
+            raise AuditTampered(f"The backup's audit log does not verify: {copy.chain.problem}; it is not restored.",
+                                hint="Choose an earlier backup.")  # fmt: skip
+        digest = im.file_sha256(source_db)
+        # nothing is ever lost: the state about to be replaced is kept first, as a backup beside the workspace
+        live = Path(self.workspace.path).resolve()
+        kept = self.backup(live.parent / f"{live.name}.before-restore-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%fZ}")
+        replaced, replaced_ids = self._store.audit_head(), self._store.max_ids()
+        backup_anchor = format_anchor(copy.chain.head_seq, copy.chain.head_hash) if copy.chain.head_seq else None
+        replaced_anchor = format_anchor(*replaced) if replaced else None
+        migrations = self._store.restore_from(source_db)
+        self.workspace._forget_caches()
+        with self._store.transaction():
+            self._store.append_audit("restored", user=self._name, subject=source.name, details={
+                "from": str(source_db), "sha256": digest, "backup_head": backup_anchor,
+                "replaced_head": replaced_anchor, "migrations": migrations,
+                # ids above the backup's may now be given again to other rows: the replaced state's last ids
+                "replaced_last_ids": replaced_ids,
+                "replaced_kept_at": str(kept.path), "replaced_kept_sha256": kept.sha256})  # fmt: skip
+        return RestoreSummary(source_db, digest, backup_anchor, replaced_anchor, kept.path, kept.sha256,
+                              tuple(migrations))  # fmt: skip
 
     def _check_export_target(self, out: Path) -> None:
         """Refuse a report path that would overwrite the workspace or anything that is not a plain file."""
@@ -2146,10 +2329,12 @@ def _thresholds_after(current: ThresholdInfo, payload: dict[str, Any]) -> Thresh
     """The thresholds that ``payload`` would put in force (for comparing, row by row, with ``current``)."""
     if payload.get("reset"):
         return dataclasses.replace(current, source="model", accept=current.model_accept, reject=current.model_reject,
-                                   adapt_per_signatory=False)  # fmt: skip
+                                   adapt_per_signatory=False, workspace_by_references=())  # fmt: skip
     after = current
     if "accept" in payload:
-        after = dataclasses.replace(after, source="workspace", accept=payload["accept"], reject=payload["reject"])
+        rows = tuple((int(k), float(a), float(r)) for k, a, r in payload.get("by_references") or ())
+        after = dataclasses.replace(after, source="workspace", accept=payload["accept"], reject=payload["reject"],
+                                    workspace_by_references=rows)  # fmt: skip
     if "adapt_per_signatory" in payload:
         after = dataclasses.replace(after, adapt_per_signatory=payload["adapt_per_signatory"])
     return after
@@ -2172,7 +2357,36 @@ def _describe_looser(current: ThresholdInfo, after: ThresholdInfo, ks: Sequence[
 
 def _thresholds_snapshot(t: ThresholdInfo) -> dict[str, Any]:
     """What a thresholds change is asked from: compared again when it is approved."""
-    return {"source": t.source, "accept": t.accept, "reject": t.reject, "adapt": t.adapt_per_signatory}
+    snapshot = {"source": t.source, "accept": t.accept, "reject": t.reject, "adapt": t.adapt_per_signatory}
+    if t.workspace_by_references:  # only then: a change asked for before rows existed still compares equal
+        snapshot["by_references"] = [list(r) for r in t.workspace_by_references]
+    return snapshot
+
+
+def _zones(scores: Sequence[float], accept: float, reject: float) -> list[str]:
+    """What one pair of thresholds decides for each score (``""`` for a missing one)."""
+    return ["" if not math.isfinite(x) else "ACCEPT" if x >= accept else "REJECT" if x < reject else "REFER"
+            for x in scores]  # fmt: skip
+
+
+def _threshold_rows(rows: Sequence[Sequence[float]]) -> list[list[float]]:
+    """``(K, accept, reject)`` rows, checked and sorted by K. Raises :class:`InvalidInput`."""
+    out: list[list[float]] = []
+    for row in rows:
+        try:
+            k, accept, reject = row
+            k, accept, reject = int(k), float(accept), float(reject)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"A thresholds row is (K, accept, reject), not {row!r}.") from None
+        if k < 1 or not (math.isfinite(accept) and math.isfinite(reject)):
+            raise InvalidInput(f"Row K = {k}: K must be 1 or more and the thresholds numbers.")
+        if accept < reject:
+            raise InvalidInput(f"Row K = {k}: the accept threshold must not be below the reject threshold.")
+        out.append([k, accept, reject])
+    out.sort()
+    if not out or len({r[0] for r in out}) != len(out):
+        raise InvalidInput("Give one row per number of references K (at least one).")
+    return out
 
 
 def _decided_already(cheque_id: int, previous: dict[str, Any]) -> str:

@@ -15,11 +15,13 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import os
 import secrets
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ import sqlite_utils
 
 from chequeverify.errors import StorageError
 from chequeverify.storage import audit as _audit
-from chequeverify.storage.migrations import migrate, schema_version
+from chequeverify.storage.migrations import _refuse_newer, migrate, schema_version
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,14 @@ BUSY_TIMEOUT_MS = 15_000
 
 #: test hook: called with a label between the writes of a transaction (see tests/test_service_crash.py)
 _write_hook = None
+
+
+@dataclass(frozen=True)
+class BackupCopy:
+    """A copy written by :meth:`Store.copy_to`: its size and its audit chain as checked in the copy."""
+
+    bytes: int
+    chain: _audit.ChainCheck
 
 
 def utc_now() -> str:
@@ -63,6 +73,11 @@ def _enable_wal(db: sqlite_utils.Database) -> None:
             if not busy or time.monotonic() > deadline:
                 raise
             time.sleep(0.005)
+
+
+def _integrity(conn: sqlite3.Connection) -> list[str]:
+    """``PRAGMA integrity_check``'s lines: ``["ok"]`` for a sound database."""
+    return [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
 
 
 def _checkpoint(label: str) -> None:
@@ -217,6 +232,111 @@ class Store:
         )
         order = "DESC" if newest_first else "ASC"
         return self._rows(f"SELECT * FROM audit {where} ORDER BY seq {order} LIMIT ?", (*params, int(limit)))
+
+    # --- backup -------------------------------------------------------------------
+
+    def copy_to(self, target: str | Path) -> BackupCopy:
+        """Write a consistent copy of the database to ``target`` (a new file) and check the copy.
+
+        SQLite's online backup reads one snapshot through a connection of its
+        own, so the copy is consistent while this or another process goes on
+        writing (copying the file would miss what is still in the WAL). The
+        copy is made a single self-contained file (rollback journal), synced
+        to disk, then checked: ``PRAGMA integrity_check`` and the audit
+        chain. Raises :class:`StorageError` when it cannot be written or
+        does not pass the integrity check (the file is removed); a broken
+        audit chain is reported in the result, not raised, since a copy of
+        a tampered workspace is evidence worth keeping.
+        """
+        target = Path(target)
+        try:
+            source = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                     timeout=BUSY_TIMEOUT_MS / 1000)  # fmt: skip
+        except sqlite3.Error as exc:
+            raise StorageError(f"Cannot read the workspace database {self.path}: {exc}.") from exc
+        try:
+            copy = sqlite3.connect(str(target))
+            try:
+                source.backup(copy)
+                copy.execute("PRAGMA journal_mode = DELETE")
+                copy.commit()
+                integrity = _integrity(copy)
+                copy.execute("BEGIN")
+                chain = _audit.check_chain(copy)
+                copy.rollback()
+            finally:
+                copy.close()
+            if integrity != ["ok"]:
+                raise StorageError(f"The copy did not pass SQLite's integrity check: {'; '.join(integrity[:3])}.",
+                                   hint="The workspace itself may be damaged: run `PRAGMA integrity_check` on it "
+                                   "and keep the last good backup.")  # fmt: skip
+            with open(target, "rb+") as fh:
+                os.fsync(fh.fileno())
+                size = os.fstat(fh.fileno()).st_size
+        except (OSError, sqlite3.Error) as exc:
+            target.unlink(missing_ok=True)
+            raise StorageError(f"Cannot write the backup {target}: {getattr(exc, 'strerror', None) or exc}.") from exc
+        except StorageError:
+            target.unlink(missing_ok=True)
+            raise
+        finally:
+            source.close()
+        return BackupCopy(size, chain)
+
+    @staticmethod
+    def check_copy(path: str | Path) -> BackupCopy:
+        """Check a copy made by :meth:`copy_to` without changing it (read-only): integrity, schema, audit chain.
+
+        Raises :class:`StorageError` when it is not a workspace database, is
+        damaged, or was written by a newer version of the product.
+        """
+        path = Path(path)
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise StorageError(f"Cannot read {path}: {exc}.") from exc
+        try:
+            integrity = _integrity(conn)
+            if integrity != ["ok"]:
+                raise StorageError(f"{path} does not pass SQLite's integrity check: {'; '.join(integrity[:3])}.")
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit'").fetchone():
+                raise StorageError(f"{path} is not a chequeverify workspace (it has no audit log).")
+            _refuse_newer(schema_version(conn))
+            conn.execute("BEGIN")
+            chain = _audit.check_chain(conn)
+            conn.rollback()
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"{path} is not a chequeverify workspace or is damaged: {exc}.") from exc
+        finally:
+            conn.close()
+        return BackupCopy(path.stat().st_size, chain)
+
+    def max_ids(self) -> dict[str, int]:
+        """The largest id in each table whose ids reports and the GUI show (0 when empty)."""
+        tables = ("accounts", "signatories", "reference_signatures", "cheques", "decisions", "pending_changes")
+        return {t: int(self._row(f"SELECT coalesce(max(id), 0) AS n FROM {t}")["n"]) for t in tables}
+
+    def restore_from(self, path: str | Path) -> list[int]:
+        """Replace this database's whole content with the copy at ``path`` (SQLite's backup, in reverse).
+
+        Safe with the WAL (a file copied over the workspace's could be mixed
+        with stale WAL frames); other connections see the restored content
+        once it is written. The copy's schema is then migrated to this
+        version's; returns the migrations applied. Check the copy first
+        (:meth:`check_copy`). Raises :class:`StorageError`.
+        """
+        path = Path(path)
+        with self._lock:
+            try:
+                source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+                try:
+                    source.backup(self.conn)
+                finally:
+                    source.close()
+                _enable_wal(self.db)
+                return migrate(self.conn)
+            except sqlite3.Error as exc:
+                raise StorageError(f"Cannot restore from {path}: {exc}.") from exc
 
     # --- settings -----------------------------------------------------------------
 
