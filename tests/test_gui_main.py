@@ -557,3 +557,20 @@ def test_at_its_smallest_the_window_shows_every_panel_whole(qtbot, world):
             assert child.width() >= child.minimumSizeHint().width(), (size, i)
     assert w.file_label.text().endswith(".tif") and w.file_label.is_elided()
     assert w.file_label.toolTip() == w.file_label.text()  # the whole name, where it is cut
+
+
+def test_the_suffixes_a_folder_is_listed_by_are_exactly_the_formats_the_reader_opens(tmp_path):
+    """A folder with a GIF or a WebP in it does not queue files the reader would refuse (the dialogs offered them)."""
+    from PIL import Image
+
+    from chequeverify.gui.jobs import scan_paths
+    from chequeverify.gui.queue import SCAN_FILTER, SCAN_SUFFIXES
+    from chequeverify.imaging import SUPPORTED_FORMATS, SUPPORTED_SUFFIXES
+
+    pil = Image.registered_extensions()
+    assert {pil[s] for s in SUPPORTED_SUFFIXES} == set(SUPPORTED_FORMATS)
+    assert set(SCAN_SUFFIXES) == set(SUPPORTED_SUFFIXES) and "*.webp" not in SCAN_FILTER
+    for name, fmt in (("a.png", "PNG"), ("b.TIF", "TIFF"), ("c.gif", "GIF"), ("d.webp", "WEBP"), ("e.jpg", "JPEG")):
+        Image.new("L", (8, 8), 255).save(tmp_path / name, fmt)
+    (tmp_path / "notes.txt").write_text("x")
+    assert [p.name for p in scan_paths([tmp_path], SCAN_SUFFIXES)] == ["a.png", "b.TIF", "e.jpg"]

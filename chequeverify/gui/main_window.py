@@ -41,6 +41,7 @@ from chequeverify.gui import icons, jobs, theme
 from chequeverify.gui.account import AccountPicker
 from chequeverify.gui.errors import describe, show_error
 from chequeverify.gui.queue import (
+    SCAN_FILTER,
     SCAN_SUFFIXES,
     STATUS_LABELS,
     STATUSES,
@@ -523,7 +524,7 @@ class MainWindow(QMainWindow):
     def open_files(self) -> None:
         start = self.recent_folders()[0] if self.recent_folders() else str(Path.home())
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Open cheque scans", start, "Scans (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files (*)"
+            self, "Open cheque scans", start, f"Scans ({SCAN_FILTER});;All files (*)"
         )
         if files:
             self.add_paths([Path(f) for f in files])

@@ -35,9 +35,13 @@ from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from chequeverify.gui import theme
+from chequeverify.service import SCAN_SUFFIXES as SUPPORTED_SUFFIXES
 
 #: file suffixes the queue takes from a folder or a drop
-SCAN_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
+#: what a folder of scans is listed by: the formats the cheque reader opens
+SCAN_SUFFIXES = frozenset(SUPPORTED_SUFFIXES)
+#: the file dialogs' filter for them
+SCAN_FILTER = " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES)
 
 #: who decided: what the queue's filter and counts are by (``QueueItem.status``)
 STATUSES = ("pending", "to_decide", "awaiting", "accepted", "referred", "rejected", "error")

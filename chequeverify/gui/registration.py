@@ -46,6 +46,7 @@ from chequeverify.errors import ChequeVerifyError
 from chequeverify.gui import confirm, icons, theme
 from chequeverify.gui.errors import ShowsJobErrors, show_error
 from chequeverify.gui.qtimage import grey_to_qimage, qimage_to_grey
+from chequeverify.gui.queue import SCAN_FILTER
 from chequeverify.gui.settings import effect_html
 from chequeverify.gui.viewer import ChequeViewer
 from chequeverify.gui.widgets import EmptyState, Panel, SignatureTile
@@ -405,7 +406,7 @@ class PagePicker(QDialog):
 
     def choose_file(self) -> None:
         f, _ = QFileDialog.getOpenFileName(self, "Open a cheque or specimen card", self.start_dir,
-                                           "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp)")  # fmt: skip
+                                           f"Images ({SCAN_FILTER})")  # fmt: skip
         if f:
             self.load(Path(f))
 
@@ -862,7 +863,7 @@ class RegistrationDialog(ShowsJobErrors, QDialog):
 
     def add_reference_files(self, signatory_id: int) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Specimen signatures", self._last_dir(),
-                                                "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp)")  # fmt: skip
+                                                f"Images ({SCAN_FILTER})")  # fmt: skip
         if files:
             self.settings.setValue("registration/last_dir", str(Path(files[0]).parent))
             self.add_references(signatory_id, [Path(f) for f in files])

@@ -22,7 +22,7 @@ Pillow and numpy only. The public API the other layers call:
 from chequeverify.imaging.clean import clean_signature
 from chequeverify.imaging.extract import extract_signature
 from chequeverify.imaging.layouts import Layout, add_layout_file, all_layouts, get_layout
-from chequeverify.imaging.load import SUPPORTED_FORMATS, ScanInfo, load_pages, load_scan, scan_info
+from chequeverify.imaging.load import SUPPORTED_FORMATS, SUPPORTED_SUFFIXES, ScanInfo, load_pages, load_scan, scan_info
 from chequeverify.imaging.locate import Located, locate_signature
 from chequeverify.imaging.normalise import NORMALISATION_VERSION, normalise_batch, normalise_signature
 from chequeverify.imaging.synthetic import (
@@ -40,6 +40,7 @@ __all__ = [
     "CLEARING_SUFFIX",
     "NORMALISATION_VERSION",
     "SUPPORTED_FORMATS",
+    "SUPPORTED_SUFFIXES",
     "Layout",
     "Located",
     "ScanInfo",

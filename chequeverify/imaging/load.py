@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 #: what a scanner or an image exchange produces; anything else is refused
 #: before a decoder runs (Pillow would otherwise try dozens of formats).
 SUPPORTED_FORMATS = ("JPEG", "PNG", "BMP", "TIFF")
+#: the file names those formats go by (a folder of scans is listed by them)
+SUPPORTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 _SUPPORTED_WORDS = "JPEG, PNG, BMP or TIFF"
 
 Source = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO]

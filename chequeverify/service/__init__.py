@@ -49,10 +49,11 @@ from chequeverify.service.types import (
     Verification,
     WatchlistHit,
 )
+from chequeverify.imaging import SUPPORTED_SUFFIXES as SCAN_SUFFIXES
 from chequeverify.service.workspace import ROLE_RIGHTS, Session, Workspace
 
 __all__ = [
-    "AUDIT_EVENT_KINDS", "ROLES", "ROLE_RIGHTS", "AccountDetail", "AccountInfo", "AuditCheck", "AuditEvent", "BackupSummary", "Box", "Candidate",
+    "AUDIT_EVENT_KINDS", "ROLES", "ROLE_RIGHTS", "SCAN_SUFFIXES", "AccountDetail", "AccountInfo", "AuditCheck", "AuditEvent", "BackupSummary", "Box", "Candidate",
     "ChequeReading", "ChequeRecord", "ClerkDecision", "Decision", "ExportSummary", "Identification", "Located",
     "MandateCheck", "PendingChange", "ReEmbedSummary", "ReferenceCheck", "ReferenceInfo", "ReferenceScore", "RestoreSummary", "ScoreHistory", "Session",
     "SignatoryInfo", "SignatoryScore", "ThresholdInfo", "ThresholdsEffect", "UserInfo", "Verification", "WatchlistHit", "Workspace",
