@@ -521,15 +521,24 @@ def test_supervisors_and_admins_back_up_the_workspace_into_a_dated_folder(qtbot,
     clerk = open_window(qtbot, world, "carl")
     assert not clerk.act_backup.isVisible()
     clerk.close()
+    assert clerk.backup_label.isHidden()
     admin = open_window(qtbot, world, "root")
     assert admin.act_backup.isVisible() and admin.act_backup in admin.workspace_menu.actions()
+    qtbot.waitUntil(lambda: admin.backup_label.isVisible(), timeout=10_000)
+    if not admin.session.audit_events(kind="backup", limit=1):  # (the module's workspace, shared by its tests)
+        assert admin.backup_label.text() == "No backup yet" and "Back up workspace" in admin.backup_label.toolTip()
     admin.back_up_workspace(str(tmp_path))
     qtbot.waitUntil(lambda: "backed up to" in admin.statusBar().currentMessage(), timeout=20_000)
     (folder,) = tmp_path.iterdir()
     assert folder.name.startswith("chequeverify-backup-") and (folder / "workspace.sqlite").is_file()
+    qtbot.waitUntil(lambda: admin.backup_label.text().startswith("Last backup today"), timeout=10_000)
     box = admin._dialogs["backup"]
     event = admin.session.audit_events(kind="backup", limit=1)[0]
     assert event.details["sha256"] in box.text() and event.details["anchor"] in box.text()
+    # an old backup is named in amber: the nudge a supervisor needs
+    admin._show_last_backup("2020-01-05T10:00:00.000000Z")
+    assert admin.backup_label.text().startswith("Last backup ") and "days ago" in admin.backup_label.text()
+    assert "2020-01-05" in admin.backup_label.toolTip() and "color" in admin.backup_label.styleSheet()
     # a failure is shown, and the status bar does not claim a backup
     (tmp_path / "file").write_text("x")
     shown = []

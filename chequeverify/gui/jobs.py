@@ -120,6 +120,12 @@ def load_model(session):
     return ws.model_id
 
 
+def last_backup(session) -> str | None:
+    """When the workspace was last backed up (the newest ``backup`` audit event's time, UTC), or None."""
+    events = session.audit_events(kind="backup", limit=1)
+    return events[0].at if events else None
+
+
 def pending_approvals(session, overrides: bool) -> int:
     """Reference changes, settings changes (and overrides, for who may approve them) waiting for a second supervisor."""
     n = len(session.pending_references()) + len(session.pending_changes())

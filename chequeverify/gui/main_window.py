@@ -403,6 +403,11 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel("Signature model: loading…")
         self.model_label.setObjectName("Muted")
         sb.addPermanentWidget(self.model_label)
+        self.backup_label = QLabel()
+        self.backup_label.setObjectName("Muted")
+        self.backup_label.setContentsMargins(16, 0, 4, 0)
+        self.backup_label.hide()  # for those who may back up, once the last backup is known
+        sb.addPermanentWidget(self.backup_label)
 
     # =========================================================================
     # rights, settings
@@ -474,6 +479,30 @@ class MainWindow(QMainWindow):
                            on_error=self._model_failed)  # fmt: skip
         self.refresh_accounts()
         self.refresh_approvals()
+        self.refresh_last_backup()
+
+    def refresh_last_backup(self) -> None:
+        """Say in the status bar when the workspace was last backed up (to those who may back it up)."""
+        if "backup" in self.rights and "audit" in self.rights:
+            self.runner.submit(jobs.last_backup, self.session, name="last-backup", on_done=self._show_last_backup)
+
+    def _show_last_backup(self, at: str | None) -> None:
+        now = dt.datetime.now(dt.timezone.utc)
+        when = dt.datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None
+        age = (now - when) if when else None
+        if when is None:
+            text, tip = "No backup yet", "This workspace has never been backed up: Workspace ▸ Back up workspace…"
+        else:
+            local = when.astimezone()
+            days = age.days
+            ago = "today" if local.date() == dt.datetime.now().date() else ("yesterday" if days < 2 else f"{days} days ago")
+            text = f"Last backup {ago}" + (f" {local:%H:%M}" if days < 2 else "")
+            tip = f"Last backup: {local:%Y-%m-%d %H:%M} (local time). Workspace ▸ Back up workspace…"
+        stale = age is None or age > dt.timedelta(hours=24)
+        self.backup_label.setText(text)
+        self.backup_label.setToolTip(tip)
+        self.backup_label.setStyleSheet(f"color: {theme.REFER};" if stale else "")
+        self.backup_label.show()
 
     def refresh_approvals(self) -> None:
         """Count what waits for a second supervisor (shown on the Approvals button)."""
@@ -1199,6 +1228,7 @@ class MainWindow(QMainWindow):
 
         def done(summary) -> None:
             self.statusBar().showMessage(f"Workspace backed up to {summary.path}.", 15000)
+            self.refresh_last_backup()
             ok = summary.chain_ok
             box = QMessageBox(
                 QMessageBox.Icon.Information if ok else QMessageBox.Icon.Warning, "Workspace backed up",
